@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration object, read from the environment once at start-up.
+ * A bad value stops the process with a message naming the variable; secrets are never echoed.
+ */
+
+export const QUEUE_NAMES = ['chat', 'ingest', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const intFrom = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const list = (fallback: string[]) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean)
+        : value,
+    z.array(z.string()).default(fallback),
+  );
+const urlWithProtocols = (protocols: string[]) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
+        message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      })
+      .optional(),
+  );
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intFrom(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('.data'),
+
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']),
+  DATABASE_POOL_MAX: intFrom(10, 1, 200),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:']),
+  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/, 'letters, digits, _ and - only').default('parley'),
+
+  WORKER_QUEUES: list([...QUEUE_NAMES]).pipe(z.array(z.enum(QUEUE_NAMES)).min(1)),
+  CHAT_CONCURRENCY: intFrom(50, 1, 1000),
+  INGEST_CONCURRENCY: intFrom(1, 1, 64),
+  MAINTENANCE_CONCURRENCY: intFrom(1, 1, 64),
+  SHUTDOWN_TIMEOUT_MS: intFrom(25_000, 0, 600_000),
+
+  GROQ_API_KEY: optionalString,
+  GROQ_BASE_URL: urlWithProtocols(['http:', 'https:']),
+  GROQ_MODEL: z.string().default('llama-3.1-8b-instant'),
+
+  EMBEDDING_MODEL: z.string().default('Xenova/all-MiniLM-L6-v2'),
+  EMBEDDING_DIM: intFrom(384, 1, 16_000),
+  MODELS_DIR: optionalString,
+
+  ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
+  ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, 'must be at least 12 characters').optional()),
+  JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+
+  RETENTION_DAYS: intFrom(30, 0, 36_500),
+  MAX_UPLOAD_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+  SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']),
+  CORS_ORIGINS: list([]),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface Config {
+  env: Environment['NODE_ENV'];
+  http: { port: number; host: string; corsOrigins: string[] };
+  logLevel: Environment['LOG_LEVEL'];
+  dataDir: string;
+  /** No DATABASE_URL means the embedded PGlite database under dataDir. */
+  database: { url?: string; poolMax: number };
+  /** No REDIS_URL means "try the default local Redis" (and, in the one-process mode, start a private one). */
+  redis: { url?: string; queuePrefix: string };
+  workers: {
+    queues: QueueName[];
+    concurrency: Record<QueueName, number>;
+    shutdownTimeoutMs: number;
+  };
+  groq: { apiKey?: string; baseURL?: string; model: string };
+  embeddings: { model: string; dimensions: number; modelsDir?: string };
+  admin: { email?: string; password?: string };
+  jwtSecret?: string;
+  retentionDays: number;
+  maxUploadBytes: number;
+  smtpUrl?: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(source);
+  if (!parsed.success) {
+    // Name the variable and the rule, never the value: it may be a secret.
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    http: { port: e.PORT, host: e.HOST, corsOrigins: e.CORS_ORIGINS },
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    workers: {
+      queues: [...new Set(e.WORKER_QUEUES)],
+      concurrency: { chat: e.CHAT_CONCURRENCY, ingest: e.INGEST_CONCURRENCY, maintenance: e.MAINTENANCE_CONCURRENCY },
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL, model: e.GROQ_MODEL },
+    embeddings: { model: e.EMBEDDING_MODEL, dimensions: e.EMBEDDING_DIM, modelsDir: e.MODELS_DIR },
+    admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
+    jwtSecret: e.JWT_SECRET,
+    retentionDays: e.RETENTION_DAYS,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    smtpUrl: e.SMTP_URL,
+  };
+}
