@@ -44,7 +44,10 @@ const environmentSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: intFrom(10, 1, 200),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']),
-  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/, 'letters, digits, _ and - only').default('parley'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, 'letters, digits, _ and - only')
+    .default('parley'),
 
   WORKER_QUEUES: list([...QUEUE_NAMES]).pipe(z.array(z.enum(QUEUE_NAMES)).min(1)),
   CHAT_CONCURRENCY: intFrom(50, 1, 1000),
@@ -61,7 +64,10 @@ const environmentSchema = z.object({
   MODELS_DIR: optionalString,
 
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
-  ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, 'must be at least 12 characters').optional()),
+  ADMIN_PASSWORD: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(12, 'must be at least 12 characters').optional(),
+  ),
   JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
 
   RETENTION_DAYS: intFrom(30, 0, 36_500),
@@ -120,7 +126,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
     workers: {
       queues: [...new Set(e.WORKER_QUEUES)],
-      concurrency: { chat: e.CHAT_CONCURRENCY, ingest: e.INGEST_CONCURRENCY, maintenance: e.MAINTENANCE_CONCURRENCY },
+      concurrency: {
+        chat: e.CHAT_CONCURRENCY,
+        ingest: e.INGEST_CONCURRENCY,
+        maintenance: e.MAINTENANCE_CONCURRENCY,
+      },
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL, model: e.GROQ_MODEL },

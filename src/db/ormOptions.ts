@@ -3,8 +3,8 @@ import type { Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import type { Config } from '../config.ts';
 import { MIGRATIONS } from '../../migrations/index.ts';
+import type { Config } from '../config.ts';
 import { ENTITIES } from './entities/index.ts';
 
 /** Which database a configuration points at: a real Postgres server, or embedded PGlite under dataDir. */
@@ -16,8 +16,12 @@ export const databaseKind = (config: Pick<Config, 'database'>): DatabaseKind =>
 export const pgliteDirectory = (config: Pick<Config, 'dataDir'>) => resolve(config.dataDir, 'pglite');
 
 /** MikroORM options for either database; same entities, same migrations. */
-export async function ormOptions(config: Pick<Config, 'database' | 'dataDir'>): Promise<Options> {
+export async function ormOptions(
+  config: Pick<Config, 'database' | 'dataDir'>,
+  log?: (message: string) => void,
+): Promise<Partial<Options>> {
   const common = {
+    ...(log ? { logger: log } : {}),
     entities: ENTITIES,
     extensions: [Migrator],
     migrations: {
@@ -34,7 +38,7 @@ export async function ormOptions(config: Pick<Config, 'database' | 'dataDir'>): 
     metadataCache: { enabled: false },
     allowGlobalContext: false,
     debug: false,
-  } satisfies Options;
+  } satisfies Partial<Options>;
 
   if (config.database.url) {
     return {

@@ -20,7 +20,10 @@ export const UserSchema = defineEntity({
   },
   uniques: [
     // Case-insensitive uniqueness lives in the database, not only in the signup code.
-    { name: 'users_email_lower_unique', expression: 'create unique index "users_email_lower_unique" on "users" (lower("email"))' },
+    {
+      name: 'users_email_lower_unique',
+      expression: 'create unique index "users_email_lower_unique" on "users" (lower("email"))',
+    },
   ],
 });
 

@@ -9,4 +9,13 @@ import { User } from './User.ts';
 
 export { Conversation, Document, DocumentChunk, DocumentFile, Message, RefreshToken, Setting, User };
 
-export const ENTITIES = [User, RefreshToken, Conversation, Message, Document, DocumentFile, DocumentChunk, Setting];
+export const ENTITIES = [
+  User,
+  RefreshToken,
+  Conversation,
+  Message,
+  Document,
+  DocumentFile,
+  DocumentChunk,
+  Setting,
+];

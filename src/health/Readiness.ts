@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import type { Orm } from '../db/orm.ts';
+import type { Queues } from '../queues/Queues.ts';
+
+export interface CheckResult {
+  status: 'ok' | 'fail';
+  latencyMs: number;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ReadinessReport {
+  status: 'ready' | 'unavailable';
+  failing: string[];
+  checks: Record<string, CheckResult>;
+}
+
+type Check = () => Promise<Record<string, unknown> | undefined>;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * Real checks of everything a request may touch. Each check has its own deadline so one hung
+ * dependency makes the report fail fast instead of hanging the probe. Errors are reduced to a
+ * one-line message: connection strings and credentials never reach the response.
+ */
+export class Readiness {
+  private readonly checks: Record<string, Check>;
+
+  constructor(deps: { orm: Orm; redis: Redis; queues: Queues }) {
+    this.checks = {
+      postgres: async () => {
+        await deps.orm.em.getConnection().execute('select 1');
+        return undefined;
+      },
+      pgvector: async () => {
+        const rows = await deps.orm.em
+          .getConnection()
+          .execute<{ extversion: string }[]>("select extversion from pg_extension where extname = 'vector'");
+        if (rows.length === 0) throw new Error('the vector extension is not installed');
+        return { version: rows[0]!.extversion };
+      },
+      redis: async () => {
+        const answer = await deps.redis.ping();
+        if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
+        return undefined;
+      },
+      queues: async () => {
+        const counts = await Promise.all(
+          deps.queues.all().map(async (queue) => [
+            queue.name,
+            {
+              ...(await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')),
+              workers: await queue.getWorkersCount(),
+            },
+          ]),
+        );
+        return Object.fromEntries(counts);
+      },
+    };
+  }
+
+  async report(): Promise<ReadinessReport> {
+    const entries = await Promise.all(
+      Object.entries(this.checks).map(async ([name, check]) => [name, await runCheck(check)] as const),
+    );
+    const checks = Object.fromEntries(entries);
+    const failing = entries.filter(([, result]) => result.status === 'fail').map(([name]) => name);
+    return { status: failing.length === 0 ? 'ready' : 'unavailable', failing, checks };
+  }
+}
+
+async function runCheck(check: Check): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+        CHECK_TIMEOUT_MS,
+      );
+    });
+    const details = await Promise.race([check(), deadline]);
+    return { status: 'ok', latencyMs: elapsed(started), ...(details ? { details } : {}) };
+  } catch (error) {
+    return { status: 'fail', latencyMs: elapsed(started), error: oneLine(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const elapsed = (started: number) => Math.round(performance.now() - started);
+
+/** First line of the message, with anything URL-shaped (it may carry credentials) removed. */
+const oneLine = (error: unknown) =>
+  String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '<url>')
+    .slice(0, 200);

@@ -1,0 +1,17 @@
+import Router from '@koa/router';
+import type { Readiness } from '../../health/Readiness.ts';
+
+/** Liveness answers while the process runs; readiness asks every dependency. */
+export function healthRoutes(readiness: Readiness): Router {
+  const router = new Router();
+  router.get('/health', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/health/ready', async (ctx) => {
+    const report = await readiness.report();
+    ctx.status = report.status === 'ready' ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = report;
+  });
+  return router;
+}

@@ -1,0 +1,44 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import { QUEUE_NAMES, type QueueName } from '../config.ts';
+import type { JobName, JobPayload } from './jobs.ts';
+import { QUEUE_DEFAULTS } from './queueDefaults.ts';
+import type { RedisConnections } from './redisConnections.ts';
+
+/** The producer side of all three queues, typed by the job catalog. */
+export class Queues {
+  readonly prefix: string;
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(connections: RedisConnections, prefix: string) {
+    this.prefix = prefix;
+    // One fail-fast connection shared by the producers: enqueueing answers at once when Redis is away.
+    const connection = connections.create('command', 'producer');
+    this.queues = Object.fromEntries(
+      QUEUE_NAMES.map((name) => [
+        name,
+        new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_DEFAULTS[name] }),
+      ]),
+    ) as Record<QueueName, Queue>;
+  }
+
+  get(name: QueueName): Queue {
+    return this.queues[name];
+  }
+
+  all(): Queue[] {
+    return Object.values(this.queues);
+  }
+
+  add<Q extends QueueName, N extends JobName<Q>>(
+    queue: Q,
+    name: N,
+    payload: JobPayload<Q, N>,
+    options?: JobsOptions,
+  ) {
+    return this.queues[queue].add(name, payload, options);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.all().map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,36 @@
+import type { QueueName } from '../config.ts';
+
+/**
+ * Every job Parley enqueues, by queue and job name, with its payload type.
+ * Producers and processors both use these types, so a payload can't drift between them.
+ */
+
+/** Diagnostic round trip: edge → queue → worker → Socket.IO relay → the asking socket. */
+export interface ProbePayload {
+  nonce: string;
+  /** The socket that asked; the worker answers to the room of that socket id. */
+  socketId?: string;
+  /** Simulated work, for drills of shutdown and recovery (never taken from a client). */
+  holdMs?: number;
+}
+
+export interface GenerateReplyPayload {
+  userId: string;
+  conversationId: string;
+  /** The assistant message to fill; also the job id, so a turn can't be answered twice. */
+  messageId: string;
+}
+
+export interface IngestDocumentPayload {
+  userId: string;
+  documentId: string;
+}
+
+export interface JobCatalog {
+  chat: { 'generate-reply': GenerateReplyPayload };
+  ingest: { 'ingest-document': IngestDocumentPayload };
+  maintenance: { probe: ProbePayload };
+}
+
+export type JobName<Q extends QueueName> = keyof JobCatalog[Q] & string;
+export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobCatalog[Q][N];

@@ -1,0 +1,29 @@
+import { startWorkers } from '../workers/startWorkers.ts';
+import { loadConfig } from './config.ts';
+import { startEdge } from './edge.ts';
+import { createLogger } from './logger.ts';
+import { ensureLocalRedis } from './process/localRedis.ts';
+import { runMain } from './process/runMain.ts';
+import { Shutdown } from './process/Shutdown.ts';
+import { openRuntime } from './runtime.ts';
+
+/**
+ * `npm start`: edge and every worker in one process, the way to try Parley out.
+ * No DATABASE_URL → embedded PGlite under .data/; no Redis → a private redis-server.
+ */
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const shutdown = new Shutdown(logger);
+  shutdown.exitOnSignals();
+
+  const redis = await ensureLocalRedis(config.redis.url, config.dataDir, logger);
+  shutdown.add('services', 'private redis-server', redis.stop);
+  const runtime = await openRuntime(
+    { ...config, redis: { ...config.redis, url: redis.url } },
+    logger,
+    shutdown,
+  );
+  startWorkers(runtime, config.workers.queues);
+  await startEdge(runtime);
+});

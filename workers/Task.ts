@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Job, JobsOptions } from 'bullmq';
+import type { Config } from '../src/config.ts';
+import type { Logger } from '../src/logger.ts';
+import type { RealtimeEmitter } from '../src/realtime/emitter.ts';
+
+export interface TaskContext {
+  job: Job;
+  logger: Logger;
+  /** A fork of the entity manager, private to this job. */
+  em: EntityManager;
+  config: Config;
+  emitter: RealtimeEmitter;
+  /** Aborted when the job is cancelled or the worker is forced to stop. */
+  signal: AbortSignal;
+}
+
+/**
+ * One background task: what it does (`perform`), how it retries (`options`, merged over the
+ * queue's defaults when enqueued) and what happens after its last attempt fails (`onFailed`).
+ */
+export abstract class Task<Payload> {
+  readonly options: JobsOptions = {};
+
+  abstract perform(payload: Payload, context: TaskContext): Promise<unknown>;
+
+  async onFailed(_payload: Payload, _error: Error, _context: Omit<TaskContext, 'signal'>): Promise<void> {}
+}

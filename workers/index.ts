@@ -1,0 +1,4 @@
+import { runWorkerProcess } from './runWorkerProcess.ts';
+
+/** `npm run start:worker`: the queues named in WORKER_QUEUES (default all). */
+runWorkerProcess();

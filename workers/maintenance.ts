@@ -1,0 +1,4 @@
+import { runWorkerProcess } from './runWorkerProcess.ts';
+
+/** A worker process for the maintenance queue only. */
+runWorkerProcess(['maintenance']);

@@ -1,0 +1,18 @@
+import { loadConfig, type QueueName } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { requireSharedDatabase } from '../src/process/requireSharedDatabase.ts';
+import { runMain } from '../src/process/runMain.ts';
+import { Shutdown } from '../src/process/Shutdown.ts';
+import { openRuntime } from '../src/runtime.ts';
+import { startWorkers } from './startWorkers.ts';
+
+/** A worker process for the given queues (default: WORKER_QUEUES). */
+export function runWorkerProcess(queues?: QueueName[]): void {
+  runMain(async () => {
+    const config = requireSharedDatabase(loadConfig(), 'start:worker');
+    const logger = createLogger(config.logLevel, 'parley-worker');
+    const shutdown = new Shutdown(logger);
+    shutdown.exitOnSignals();
+    startWorkers(await openRuntime(config, logger, shutdown), queues ?? config.workers.queues);
+  });
+}

@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { QueueName } from '../src/config.ts';
+import { createRealtimeEmitter } from '../src/realtime/emitter.ts';
+import type { Runtime } from '../src/runtime.ts';
+import type { Task } from './Task.ts';
+import { createTasks } from './tasks/index.ts';
+
+/**
+ * Starts one BullMQ worker per named queue. Each job is dispatched by name to its task, with a
+ * forked entity manager and an abort signal. On shutdown a worker stops taking jobs and waits
+ * for the running ones up to SHUTDOWN_TIMEOUT_MS; after that it is forced, and what it held
+ * comes back through BullMQ's stalled-job recovery on another worker.
+ */
+export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[] {
+  const { config, logger, orm, redis, shutdown } = runtime;
+  const tasks = createTasks();
+  const emitter = createRealtimeEmitter(redis.create('pubsub', 'emitter'));
+
+  const workers = queueNames.map((queueName) => {
+    const queueTasks = tasks[queueName] as Record<string, Task<unknown> | undefined>;
+    const worker = new Worker(
+      queueName,
+      async (job: Job, _token?: string, signal?: AbortSignal) => {
+        const task = queueTasks[job.name];
+        if (!task) throw new UnrecoverableError(`no task handles "${job.name}" on the ${queueName} queue`);
+        const jobLogger = logger.child({ queue: queueName, job: job.name, jobId: job.id });
+        return task.perform(job.data, {
+          job,
+          logger: jobLogger,
+          em: orm.em.fork(),
+          config,
+          emitter,
+          signal: signal ?? new AbortController().signal,
+        });
+      },
+      {
+        connection: redis.create('blocking', `worker:${queueName}`),
+        prefix: config.redis.queuePrefix,
+        concurrency: config.workers.concurrency[queueName],
+      },
+    );
+
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      const attempts = job.opts.attempts ?? 1;
+      const final = job.attemptsMade >= attempts || error instanceof UnrecoverableError;
+      logger.warn(
+        {
+          queue: queueName,
+          job: job.name,
+          jobId: job.id,
+          attempt: job.attemptsMade,
+          final,
+          err: error.message,
+        },
+        'job failed',
+      );
+      const task = queueTasks[job.name];
+      if (final && task) {
+        task
+          .onFailed(job.data, error, { job, logger, em: orm.em.fork(), config, emitter })
+          .catch((failure: Error) =>
+            logger.error({ jobId: job.id, err: failure.message }, 'onFailed handler failed'),
+          );
+      }
+    });
+    worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
+    return worker;
+  });
+
+  shutdown.add('intake', 'workers', () =>
+    Promise.all(
+      workers.map(async (worker) => {
+        const drained = worker.close().then(() => true);
+        const inTime = await Promise.race([drained, sleep(config.workers.shutdownTimeoutMs, false)]);
+        if (!inTime) {
+          logger.warn({ queue: worker.name }, 'running jobs did not finish in time; handing them back');
+          await worker.close(true);
+        }
+      }),
+    ),
+  );
+  logger.info({ queues: queueNames }, 'workers started');
+  return workers;
+}

@@ -1,0 +1,20 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProbePayload } from '../../src/queues/jobs.ts';
+import { Task, type TaskContext } from '../Task.ts';
+
+/** Answers a `system:ping`: proves the path edge → queue → worker → relay → socket works. */
+export class ProbeTask extends Task<ProbePayload> {
+  override readonly options = { attempts: 1 };
+
+  async perform(payload: ProbePayload, { job, emitter, signal }: TaskContext) {
+    if (payload.holdMs) await sleep(Math.min(payload.holdMs, 60_000), undefined, { signal });
+    const reply = {
+      nonce: payload.nonce,
+      workerPid: process.pid,
+      enqueuedAt: new Date(job.timestamp).toISOString(),
+      processedAt: new Date().toISOString(),
+    };
+    if (payload.socketId) emitter.to(payload.socketId).emit('system:pong', reply);
+    return reply;
+  }
+}
