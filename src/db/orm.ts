@@ -14,7 +14,9 @@ export async function openDatabase(
   if (databaseKind(config) === 'pglite') {
     await mkdir(pgliteDirectory(config), { recursive: true });
   }
-  const orm = await MikroORM.init(await ormOptions(config, (message) => logger.debug({ component: 'mikro-orm' }, message)));
+  const orm = await MikroORM.init(
+    await ormOptions(config, (message) => logger.debug({ component: 'mikro-orm' }, message)),
+  );
   const applied = await orm.migrator.up();
   logger.info(
     { database: databaseKind(config), migrationsApplied: applied.map((migration) => migration.name) },

@@ -14,6 +14,25 @@ interface Step {
   run: () => Promise<unknown>;
 }
 
+/** Closing a connection should be quick; one that is stuck (its server gone) must not stall the exit. */
+const CLOSE_DEADLINE_MS = 5_000;
+
+async function withDeadline(step: Step, deadlineMs: number | undefined): Promise<void> {
+  if (deadlineMs === undefined) {
+    await step.run();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${deadlineMs} ms`)), deadlineMs);
+  });
+  try {
+    await Promise.race([step.run(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Once-only, ordered shutdown; a failing step is logged and the rest still run. */
 export class Shutdown {
   private readonly steps: Step[] = [];
@@ -38,7 +57,7 @@ export class Shutdown {
             .filter((step) => step.phase === phase)
             .map(async (step) => {
               try {
-                await step.run();
+                await withDeadline(step, phase === 'intake' ? undefined : CLOSE_DEADLINE_MS);
               } catch (error) {
                 this.logger.warn({ step: step.name, err: (error as Error).message }, 'shutdown step failed');
               }

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_REDIS_URL, redisAnswers } from '../queues/redisConnections.ts';
+import { freePort } from './freePort.ts';
 
 export class RedisUnavailableError extends Error {}
 
@@ -71,15 +71,4 @@ export async function ensureLocalRedis(
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

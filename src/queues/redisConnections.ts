@@ -53,17 +53,26 @@ export class RedisConnections {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.allSettled(
-      [...this.clients].map(async (client) => {
-        try {
-          await client.quit();
-        } catch {
-          client.disconnect();
-        }
-      }),
-    );
+    await Promise.allSettled([...this.clients].map(closeGracefully));
     this.clients.clear();
   }
+}
+
+/** QUIT lets pending replies arrive; on a connection that is down it would wait forever, so cut it. */
+async function closeGracefully(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  );
+  const inTime = await Promise.race([
+    quit,
+    new Promise<boolean>((done) => setTimeout(done, 2_000, false).unref()),
+  ]);
+  if (!inTime) client.disconnect();
 }
 
 /** True when something answers PING at `url` within the timeout. */

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
+import { PrivateRedis } from '../support/privateRedis.ts';
+import { createTestDatabase, uniqueQueuePrefix } from '../support/services.ts';
+
+describe('edge health and HTTP basics', () => {
+  let redis: PrivateRedis;
+  let edge: TestEdge;
+
+  before(async () => {
+    redis = await PrivateRedis.start();
+    edge = await startInProcessEdge({
+      DATABASE_URL: await createTestDatabase('health'),
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: uniqueQueuePrefix('health'),
+      ADMIN_PASSWORD: 'correct horse battery staple',
+    });
+  });
+  after(async () => {
+    await edge?.stop();
+    await redis?.stop();
+  });
+
+  it('answers every unknown route with problem+json and a request id', async () => {
+    const response = await fetch(`${edge.url}/api/v1/nothing-here`);
+    expect(response.status).to.equal(404);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    const body = await response.json();
+    expect(body).to.include({ status: 404, code: 'not_found', title: 'Not Found' });
+    expect(body.requestId).to.equal(response.headers.get('x-request-id'));
+  });
+
+  it('guards Bull Board with the admin password', async () => {
+    const anonymous = await fetch(`${edge.url}/admin/queues`);
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.headers.get('www-authenticate')).to.match(/^Basic/);
+    const wrong = await fetch(`${edge.url}/admin/queues`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:guess').toString('base64')}` },
+    });
+    expect(wrong.status).to.equal(401);
+    const admin = await fetch(`${edge.url}/admin/queues`, {
+      headers: {
+        authorization: `Basic ${Buffer.from('admin:correct horse battery staple').toString('base64')}`,
+      },
+    });
+    expect(admin.status).to.equal(200);
+    expect(await admin.text()).to.match(/<html/i);
+  });
+
+  it('is ready with Postgres, pgvector, Redis and the queues all checked', async () => {
+    const response = await fetch(`${edge.url}/health/ready`);
+    const report = await response.json();
+    expect(response.status, JSON.stringify(report)).to.equal(200);
+    expect(report.status).to.equal('ready');
+    expect(Object.keys(report.checks)).to.have.members(['postgres', 'pgvector', 'redis', 'queues']);
+    expect(report.checks.queues.details).to.have.keys('chat', 'ingest', 'maintenance');
+  });
+
+  it('turns 503 and names Redis once Redis is gone, while liveness stays 200', async () => {
+    await redis.stop();
+    const response = await fetch(`${edge.url}/health/ready`);
+    const report = await response.json();
+    expect(response.status).to.equal(503);
+    expect(report.status).to.equal('unavailable');
+    expect(report.failing).to.include('redis');
+    expect(report.failing).not.to.include('postgres');
+    expect(report.checks.redis.error)
+      .to.be.a('string')
+      .and.not.match(/redis:\/\//);
+    expect((await fetch(`${edge.url}/health`)).status).to.equal(200);
+  });
+});

@@ -1,0 +1,19 @@
+import { loadConfig } from '../../src/config.ts';
+import { startEdge } from '../../src/edge.ts';
+import { createLogger } from '../../src/logger.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
+
+export interface TestEdge {
+  url: string;
+  runtime: Runtime;
+  stop: () => Promise<void>;
+}
+
+/** A real edge on an ephemeral port inside the test process, on the given settings. */
+export async function startInProcessEdge(env: Record<string, string>): Promise<TestEdge> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env });
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, logger);
+  const edge = await startEdge(runtime);
+  return { url: `http://127.0.0.1:${edge.port}`, runtime, stop: () => runtime.shutdown.run('test finished') };
+}

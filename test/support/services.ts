@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** Where the real services are: an admin connection to Postgres, and Redis. */
+export const TEST_DATABASE_ADMIN_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const created: string[] = [];
+
+const adminQuery = async (sql: string) => {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+};
+
+/** A new, empty database on the real server; dropped when the run ends. */
+export async function createTestDatabase(label: string): Promise<string> {
+  const name = `parley_test_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await adminQuery(`create database "${name}"`);
+  created.push(name);
+  const url = new URL(TEST_DATABASE_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropTestDatabases(): Promise<void> {
+  for (const name of created.splice(0)) {
+    await adminQuery(`drop database if exists "${name}" with (force)`);
+  }
+}
+
+/** A BullMQ key prefix of its own, so runs and files never see each other's jobs. */
+export const uniqueQueuePrefix = (label: string) => `parley-test-${label}-${randomBytes(4).toString('hex')}`;
