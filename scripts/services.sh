@@ -244,7 +244,8 @@ start_redis() {
   local dir=/var/lib/redis logfile=/var/log/redis/ci.log
   if ! is_root; then
     # Without root, keep Redis's files in a directory of our own.
-    dir=${XDG_STATE_HOME:-$HOME/.local/state}/parley-redis
+    dir=${XDG_STATE_HOME:-${HOME:-/nonexistent}/.local/state}/parley-redis
+    mkdir -p "$dir" 2>/dev/null || dir=${TMPDIR:-/tmp}/parley-redis-$(id -u)
     logfile=$dir/redis.log
   fi
   mkdir -p "$dir" "$(dirname "$logfile")"

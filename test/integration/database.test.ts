@@ -90,7 +90,7 @@ function describeDatabase(kind: string, connect: () => Promise<{ orm: Orm; clean
     it('runs a vector and a full-text query over one user’s chunks only', async () => {
       const { owner } = await seedChunks(orm);
       const connection = orm.em.getConnection();
-      const nearest = await connection.execute<{ content: string }[]>(
+      const nearest: { content: string }[] = await connection.execute(
         `select content from document_chunks where user_id = ? order by embedding <=> ?::vector limit 2`,
         [owner.id, JSON.stringify(vectorNear(0))],
       );
@@ -99,7 +99,7 @@ function describeDatabase(kind: string, connect: () => Promise<{ orm: Orm; clean
         'Revenue forecasts for next year depend on the northern market',
       ]);
 
-      const matches = await connection.execute<{ content: string; rank: number }[]>(
+      const matches: { content: string; rank: number }[] = await connection.execute(
         `select content, ts_rank(search_vector, query) as rank
            from document_chunks, websearch_to_tsquery('english', ?) query
           where user_id = ? and search_vector @@ query order by rank desc`,

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import type { ReadinessReport } from '../../src/health/Readiness.ts';
+import type { ProblemBody } from '../../src/http/problem.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { PrivateRedis } from '../support/privateRedis.ts';
 import { createTestDatabase, uniqueQueuePrefix } from '../support/services.ts';
@@ -25,7 +27,7 @@ describe('edge health and HTTP basics', () => {
     const response = await fetch(`${edge.url}/api/v1/nothing-here`);
     expect(response.status).to.equal(404);
     expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
-    const body = await response.json();
+    const body = (await response.json()) as ProblemBody;
     expect(body).to.include({ status: 404, code: 'not_found', title: 'Not Found' });
     expect(body.requestId).to.equal(response.headers.get('x-request-id'));
   });
@@ -49,22 +51,22 @@ describe('edge health and HTTP basics', () => {
 
   it('is ready with Postgres, pgvector, Redis and the queues all checked', async () => {
     const response = await fetch(`${edge.url}/health/ready`);
-    const report = await response.json();
+    const report = (await response.json()) as ReadinessReport;
     expect(response.status, JSON.stringify(report)).to.equal(200);
     expect(report.status).to.equal('ready');
     expect(Object.keys(report.checks)).to.have.members(['postgres', 'pgvector', 'redis', 'queues']);
-    expect(report.checks.queues.details).to.have.keys('chat', 'ingest', 'maintenance');
+    expect(report.checks.queues!.details).to.have.keys('chat', 'ingest', 'maintenance');
   });
 
   it('turns 503 and names Redis once Redis is gone, while liveness stays 200', async () => {
     await redis.stop();
     const response = await fetch(`${edge.url}/health/ready`);
-    const report = await response.json();
+    const report = (await response.json()) as ReadinessReport;
     expect(response.status).to.equal(503);
     expect(report.status).to.equal('unavailable');
     expect(report.failing).to.include('redis');
     expect(report.failing).not.to.include('postgres');
-    expect(report.checks.redis.error)
+    expect(report.checks.redis!.error)
       .to.be.a('string')
       .and.not.match(/redis:\/\//);
     expect((await fetch(`${edge.url}/health`)).status).to.equal(200);
