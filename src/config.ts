@@ -78,6 +78,9 @@ const environmentSchema = z.object({
 
 export type Environment = z.infer<typeof environmentSchema>;
 
+/** Every variable the configuration reads (.env.example must document each). */
+export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape);
+
 export interface Config {
   env: Environment['NODE_ENV'];
   http: { port: number; host: string; corsOrigins: string[] };

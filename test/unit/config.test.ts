@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, ENVIRONMENT_VARIABLES, loadConfig } from '../../src/config.ts';
 
 describe('config', () => {
   it('has working defaults for the one-process mode', () => {
@@ -52,5 +54,14 @@ describe('config', () => {
         .and.include('ADMIN_PASSWORD');
       expect((error as Error).message).not.to.include(secret);
     }
+  });
+
+  it('.env.example documents every setting and loads as it stands', () => {
+    const example = parseEnv(readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'));
+    expect(Object.keys(example)).to.include.members(ENVIRONMENT_VARIABLES);
+    const config = loadConfig(example);
+    expect(config.http.port).to.equal(3000);
+    expect(config.workers.queues).to.deep.equal(['chat', 'ingest', 'maintenance']);
+    expect(config.database.url).to.equal(undefined);
   });
 });
