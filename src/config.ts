@@ -34,10 +34,42 @@ const urlWithProtocols = (protocols: string[]) =>
       .optional(),
   );
 
+/** "20/1m" → 20 requests per 60 s. Units: s, m, h. */
+const rateLimit = (fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(fallback)
+      .transform((value, context) => {
+        const match = /^(\d+)\s*\/\s*(\d*)\s*(s|m|h)$/.exec(value.trim());
+        if (!match || Number(match[1]) < 1) {
+          context.addIssue({
+            code: 'custom',
+            message: 'must look like 20/1m (requests per window; s, m or h)',
+          });
+          return z.NEVER;
+        }
+        const unitSeconds = { s: 1, m: 60, h: 3_600 }[match[3] as 's' | 'm' | 'h'];
+        return { limit: Number(match[1]), windowSeconds: Number(match[2] || 1) * unitSeconds };
+      }),
+  );
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    (value) =>
+      value === '' || value === undefined
+        ? fallback
+        : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase()),
+    z.boolean(),
+  );
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intFrom(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: urlWithProtocols(['http:', 'https:']),
+  TRUST_PROXY: flag(false),
+  MAX_JSON_BYTES: intFrom(256 * 1024, 1_024, 10 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
 
@@ -69,6 +101,11 @@ const environmentSchema = z.object({
     z.string().min(12, 'must be at least 12 characters').optional(),
   ),
   JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  ACCESS_TOKEN_TTL_SECONDS: intFrom(900, 30, 86_400),
+  REFRESH_TOKEN_TTL_DAYS: intFrom(30, 1, 365),
+  RATE_LIMIT_AUTH: rateLimit('20/1m'),
+  RATE_LIMIT_MESSAGES: rateLimit('30/1m'),
+  RATE_LIMIT_UPLOADS: rateLimit('30/1h'),
 
   RETENTION_DAYS: intFrom(30, 0, 36_500),
   MAX_UPLOAD_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
@@ -81,9 +118,21 @@ export type Environment = z.infer<typeof environmentSchema>;
 /** Every variable the configuration reads (.env.example must document each). */
 export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape);
 
+export interface RateLimitRule {
+  limit: number;
+  windowSeconds: number;
+}
+
 export interface Config {
   env: Environment['NODE_ENV'];
-  http: { port: number; host: string; corsOrigins: string[] };
+  http: {
+    port: number;
+    host: string;
+    publicUrl?: string;
+    trustProxy: boolean;
+    corsOrigins: string[];
+    maxJsonBytes: number;
+  };
   logLevel: Environment['LOG_LEVEL'];
   dataDir: string;
   /** No DATABASE_URL means the embedded PGlite database under dataDir. */
@@ -98,7 +147,8 @@ export interface Config {
   groq: { apiKey?: string; baseURL?: string; model: string };
   embeddings: { model: string; dimensions: number; modelsDir?: string };
   admin: { email?: string; password?: string };
-  jwtSecret?: string;
+  auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
+  rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
   retentionDays: number;
   maxUploadBytes: number;
   smtpUrl?: string;
@@ -122,7 +172,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     env: e.NODE_ENV,
-    http: { port: e.PORT, host: e.HOST, corsOrigins: e.CORS_ORIGINS },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl: e.PUBLIC_URL,
+      trustProxy: e.TRUST_PROXY,
+      corsOrigins: e.CORS_ORIGINS,
+      maxJsonBytes: e.MAX_JSON_BYTES,
+    },
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
@@ -139,7 +196,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL, model: e.GROQ_MODEL },
     embeddings: { model: e.EMBEDDING_MODEL, dimensions: e.EMBEDDING_DIM, modelsDir: e.MODELS_DIR },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
-    jwtSecret: e.JWT_SECRET,
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    },
+    rateLimits: { auth: e.RATE_LIMIT_AUTH, messages: e.RATE_LIMIT_MESSAGES, uploads: e.RATE_LIMIT_UPLOADS },
     retentionDays: e.RETENTION_DAYS,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     smtpUrl: e.SMTP_URL,

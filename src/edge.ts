@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ensureAdminAccount } from './auth/adminAccount.ts';
+import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
+import type { EdgeServices } from './http/EdgeServices.ts';
+import { RateLimiter } from './rateLimit/RateLimiter.ts';
+import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer, type RealtimeServer } from './realtime/server.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -13,11 +18,30 @@ export interface Edge {
 
 /** The edge: Koa and Socket.IO on one HTTP server, listening on the configured port. */
 export async function startEdge(runtime: Runtime): Promise<Edge> {
-  const { config, logger, orm, redis, queues, shutdown } = runtime;
-  const readiness = new Readiness({ orm, redis: redis.create('command', 'health'), queues });
-  const app = await createApp({ logger, readiness, queues, adminPassword: config.admin.password });
-  const server = createServer(app.callback());
-  const io = createRealtimeServer(server, { redis, queues, logger, corsOrigins: config.http.corsOrigins });
+  const { config, logger, orm, redis, queues, accessTokens, shutdown } = runtime;
+  await ensureAdminAccount(orm.em.fork(), config.admin);
+
+  const server = createServer();
+  const io = createRealtimeServer(server, {
+    redis,
+    queues,
+    logger,
+    accessTokens,
+    corsOrigins: config.http.corsOrigins,
+  });
+  const commands = redis.create('command', 'edge');
+  const services: EdgeServices = {
+    config,
+    logger,
+    orm,
+    queues,
+    accessTokens,
+    refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
+    limiter: new RateLimiter(commands, config.redis.queuePrefix, logger),
+    presence: new Presence(io),
+  };
+  const app = await createApp(services, new Readiness({ orm, redis: commands, queues }));
+  server.on('request', app.callback());
 
   await new Promise<void>((listening, failed) => {
     server.once('error', failed);

@@ -1,3 +1,5 @@
+import { AccessTokens } from './auth/AccessTokens.ts';
+import { resolveJwtSecret } from './auth/jwtSecret.ts';
 import type { Config } from './config.ts';
 import { type Orm, openDatabase } from './db/orm.ts';
 import type { Logger } from './logger.ts';
@@ -12,6 +14,8 @@ export interface Runtime {
   orm: Orm;
   redis: RedisConnections;
   queues: Queues;
+  /** Signs and verifies access (and single-purpose) tokens; workers sign verification links. */
+  accessTokens: AccessTokens;
   shutdown: Shutdown;
 }
 
@@ -28,5 +32,6 @@ export async function openRuntime(
     await queues.close();
     await redis.closeAll();
   });
-  return { config, logger, orm, redis, queues, shutdown };
+  const accessTokens = new AccessTokens(await resolveJwtSecret(config), config.auth.accessTokenTtlSeconds);
+  return { config, logger, orm, redis, queues, accessTokens, shutdown };
 }

@@ -1,14 +1,14 @@
 import { loadConfig } from './config.ts';
 import { startEdge } from './edge.ts';
 import { createLogger } from './logger.ts';
-import { requireSharedDatabase } from './process/requireSharedDatabase.ts';
+import { requireScaleOutSettings } from './process/requireScaleOutSettings.ts';
 import { runMain } from './process/runMain.ts';
 import { Shutdown } from './process/Shutdown.ts';
 import { openRuntime } from './runtime.ts';
 
 /** `npm run start:web`: an edge node only; run as many as you like behind a load balancer. */
 runMain(async () => {
-  const config = requireSharedDatabase(loadConfig(), 'start:web');
+  const config = requireScaleOutSettings(loadConfig(), 'start:web');
   const logger = createLogger(config.logLevel, 'parley-web');
   const shutdown = new Shutdown(logger);
   shutdown.exitOnSignals();

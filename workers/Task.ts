@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Job, JobsOptions } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
 import type { RealtimeEmitter } from '../src/realtime/emitter.ts';
@@ -16,12 +16,10 @@ export interface TaskContext {
 }
 
 /**
- * One background task: what it does (`perform`), how it retries (`options`, merged over the
- * queue's defaults when enqueued) and what happens after its last attempt fails (`onFailed`).
+ * One background task: what it does (`perform`) and what happens after its last attempt fails
+ * (`onFailed`). How it retries is set per job name in src/queues/jobs.ts, where the producer sees it.
  */
 export abstract class Task<Payload> {
-  readonly options: JobsOptions = {};
-
   abstract perform(payload: Payload, context: TaskContext): Promise<unknown>;
 
   async onFailed(_payload: Payload, _error: Error, _context: Omit<TaskContext, 'signal'>): Promise<void> {}

@@ -1,6 +1,6 @@
 import { loadConfig, type QueueName } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { requireSharedDatabase } from '../src/process/requireSharedDatabase.ts';
+import { requireScaleOutSettings } from '../src/process/requireScaleOutSettings.ts';
 import { runMain } from '../src/process/runMain.ts';
 import { Shutdown } from '../src/process/Shutdown.ts';
 import { openRuntime } from '../src/runtime.ts';
@@ -9,7 +9,7 @@ import { startWorkers } from './startWorkers.ts';
 /** A worker process for the given queues (default: WORKER_QUEUES). */
 export function runWorkerProcess(queues?: QueueName[]): void {
   runMain(async () => {
-    const config = requireSharedDatabase(loadConfig(), 'start:worker');
+    const config = requireScaleOutSettings(loadConfig(), 'start:worker');
     const logger = createLogger(config.logLevel, 'parley-worker');
     const shutdown = new Shutdown(logger);
     shutdown.exitOnSignals();

@@ -14,7 +14,7 @@ import { createTasks } from './tasks/index.ts';
  */
 export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[] {
   const { config, logger, orm, redis, shutdown } = runtime;
-  const tasks = createTasks();
+  const tasks = createTasks(runtime);
   const emitter = createRealtimeEmitter(redis.create('pubsub', 'emitter'));
 
   const workers = queueNames.map((queueName) => {

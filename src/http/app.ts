@@ -1,34 +1,52 @@
+import cors from '@koa/cors';
+import Router from '@koa/router';
 import Koa from 'koa';
 import type { Readiness } from '../health/Readiness.ts';
-import type { Logger } from '../logger.ts';
-import type { Queues } from '../queues/Queues.ts';
-import { mountBullBoard } from './bullBoard.ts';
+import { BULL_BOARD_PATH, mountBullBoard } from './bullBoard.ts';
+import type { EdgeServices } from './EdgeServices.ts';
+import { ormContext } from './middleware/ormContext.ts';
 import { problemResponses } from './middleware/problemResponses.ts';
 import { requestId } from './middleware/requestId.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
+import { securityHeaders } from './middleware/securityHeaders.ts';
+import { adminRoutes } from './routes/admin/routes.ts';
+import { authRoutes } from './routes/auth/routes.ts';
 import { healthRoutes } from './routes/health.ts';
+import { presenceRoutes } from './routes/presence.ts';
 
-export interface AppDependencies {
-  logger: Logger;
-  readiness: Readiness;
-  queues: Queues;
-  adminPassword?: string;
-  /** Behind a load balancer, trust X-Forwarded-* for the client address. */
-  proxy?: boolean;
-}
+export const API_PREFIX = '/api/v1';
 
-export async function createApp(deps: AppDependencies): Promise<Koa> {
-  const app = new Koa({ proxy: deps.proxy ?? false });
+export async function createApp(services: EdgeServices, readiness: Readiness): Promise<Koa> {
+  const { config, logger, orm } = services;
+  const app = new Koa({ proxy: config.http.trustProxy });
   // Errors are answered by problemResponses; Koa's default handler would log them a second time.
   app.silent = true;
 
   app.use(requestId());
-  app.use(requestLogger(deps.logger));
+  app.use(requestLogger(logger));
   app.use(problemResponses());
+  app.use(securityHeaders({ allowPagesUnder: [BULL_BOARD_PATH] }));
+  app.use(
+    cors({
+      // Only listed origins get CORS headers; an empty list means browsers elsewhere get none.
+      origin: (ctx) => (config.http.corsOrigins.includes(ctx.get('origin')) ? ctx.get('origin') : ''),
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposeHeaders: ['Retry-After', 'X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining'],
+      maxAge: 600,
+    }),
+  );
+  app.use(ormContext(orm));
 
-  const health = healthRoutes(deps.readiness);
+  const health = healthRoutes(readiness);
   app.use(health.routes());
-  app.use(health.allowedMethods());
-  await mountBullBoard(app, deps.queues, deps.adminPassword);
+
+  const api = new Router({ prefix: API_PREFIX });
+  for (const routes of [authRoutes(services), presenceRoutes(services), adminRoutes(services)]) {
+    api.use(routes.routes(), routes.allowedMethods());
+  }
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+
+  await mountBullBoard(app, services);
   return app;
 }

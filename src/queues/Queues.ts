@@ -1,6 +1,6 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from '../config.ts';
-import type { JobName, JobPayload } from './jobs.ts';
+import { JOB_OPTIONS, type JobName, type JobPayload } from './jobs.ts';
 import { QUEUE_DEFAULTS } from './queueDefaults.ts';
 import type { RedisConnections } from './redisConnections.ts';
 
@@ -35,7 +35,8 @@ export class Queues {
     payload: JobPayload<Q, N>,
     options?: JobsOptions,
   ) {
-    return this.queues[queue].add(name, payload, options);
+    const perJob = (JOB_OPTIONS[queue] as Record<string, JobsOptions | undefined>)[name];
+    return this.queues[queue].add(name, payload, { ...perJob, ...options });
   }
 
   async close(): Promise<void> {

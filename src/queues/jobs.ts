@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import type { QueueName } from '../config.ts';
 
 /**
@@ -26,11 +27,27 @@ export interface IngestDocumentPayload {
   documentId: string;
 }
 
+export interface VerificationEmailPayload {
+  userId: string;
+}
+
 export interface JobCatalog {
   chat: { 'generate-reply': GenerateReplyPayload };
   ingest: { 'ingest-document': IngestDocumentPayload };
-  maintenance: { probe: ProbePayload };
+  maintenance: { probe: ProbePayload; 'send-verification-email': VerificationEmailPayload };
 }
 
 export type JobName<Q extends QueueName> = keyof JobCatalog[Q] & string;
 export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobCatalog[Q][N];
+
+/** Per-job retry options, over the queue's defaults (queueDefaults.ts); applied when enqueued. */
+export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions } } = {
+  chat: {},
+  ingest: {},
+  maintenance: {
+    // A diagnostic: a failed probe is reported, never retried.
+    probe: { attempts: 1 },
+    // SMTP outages last minutes: back off from 30 s, five tries.
+    'send-verification-email': { attempts: 5, backoff: { type: 'exponential', delay: 30_000 } },
+  },
+};

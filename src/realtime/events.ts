@@ -27,5 +27,10 @@ export interface ServerToClientEvents {
   'system:pong': (payload: ProbeReply) => void;
 }
 
+/** What the edge knows about an authenticated socket. */
+export interface SocketData {
+  userId: string;
+}
+
 /** The room each socket joins for its user once accounts exist; workers emit here. */
 export const userRoom = (userId: string) => `user:${userId}`;

@@ -2,12 +2,24 @@ import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { z } from 'zod';
+import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
-import type { AckError, ClientToServerEvents, ServerToClientEvents } from './events.ts';
+import {
+  type AckError,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+  userRoom,
+} from './events.ts';
 
-export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
+export type RealtimeServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
 
 const pingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
 
@@ -15,7 +27,13 @@ const invalid = (message: string): AckError => ({ code: 'validation_failed', mes
 
 export function createRealtimeServer(
   httpServer: HttpServer,
-  deps: { redis: RedisConnections; queues: Queues; logger: Logger; corsOrigins: string[] },
+  deps: {
+    redis: RedisConnections;
+    queues: Queues;
+    logger: Logger;
+    accessTokens: AccessTokens;
+    corsOrigins: string[];
+  },
 ): RealtimeServer {
   const io: RealtimeServer = new Server(httpServer, {
     cors: { origin: deps.corsOrigins.length > 0 ? deps.corsOrigins : false },
@@ -26,7 +44,26 @@ export function createRealtimeServer(
     ),
   });
 
+  // The handshake must carry a valid access token; the socket then joins its user's room.
+  io.use(async (socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown })?.token;
+    try {
+      if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('token_invalid');
+      socket.data.userId = (await deps.accessTokens.verify(token)).userId;
+      next();
+    } catch (error) {
+      next(
+        handshakeRefusal(
+          error instanceof InvalidTokenError ? error.reason : 'token_invalid',
+          typeof token === 'string',
+        ),
+      );
+    }
+  });
+
   io.on('connection', (socket) => {
+    void socket.join(userRoom(socket.data.userId));
+
     socket.on('system:ping', async (payload, ack) => {
       if (typeof ack !== 'function') return;
       const parsed = pingSchema.safeParse(payload);
@@ -44,4 +81,16 @@ export function createRealtimeServer(
     });
   });
   return io;
+}
+
+/** What the client's `connect_error` carries: `message` and `data.code` say whether to refresh. */
+function handshakeRefusal(reason: 'token_expired' | 'token_invalid', hadToken: boolean) {
+  const code = reason === 'token_expired' ? 'token_expired' : 'unauthorized';
+  const message =
+    reason === 'token_expired'
+      ? 'The access token has expired: refresh it and reconnect.'
+      : hadToken
+        ? 'The access token is not valid.'
+        : 'Connect with auth: { token: <access token> }.';
+  return Object.assign(new Error(message), { data: { code, message } });
 }

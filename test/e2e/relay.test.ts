@@ -1,8 +1,14 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ProbeReply, ServerToClientEvents } from '../../src/realtime/events.ts';
+import { ApiClient } from '../support/ApiClient.ts';
 import { ChildService } from '../support/ChildService.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import {
+  createTestDatabase,
+  TEST_JWT_SECRET,
+  TEST_REDIS_URL,
+  uniqueQueuePrefix,
+} from '../support/services.ts';
 import { emitAck } from '../support/socketAck.ts';
 
 describe('relay across processes: edge → queue → worker → Redis → socket', () => {
@@ -10,12 +16,14 @@ describe('relay across processes: edge → queue → worker → Redis → socket
   let edge: ChildService;
   let worker: ChildService;
   let edgeUrl: string;
+  let token: string;
 
   before(async () => {
     const env = {
       DATABASE_URL: await createTestDatabase('relay'),
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: uniqueQueuePrefix('relay'),
+      JWT_SECRET: TEST_JWT_SECRET,
     };
     // The worker migrates first, so the two processes don't race to create the schema.
     worker = await ChildService.start(
@@ -26,6 +34,7 @@ describe('relay across processes: edge → queue → worker → Redis → socket
     edge = await ChildService.start('src/web.ts', { ...env, PORT: '0', HOST: '127.0.0.1' }, 'edge listening');
     const { port } = await edge.waitFor((line) => line.msg === 'edge listening');
     edgeUrl = `http://127.0.0.1:${port}`;
+    token = (await new ApiClient(edgeUrl).signup('relay')).accessToken;
   });
   after(async () => {
     for (const socket of sockets) socket.disconnect();
@@ -36,6 +45,7 @@ describe('relay across processes: edge → queue → worker → Redis → socket
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(edgeUrl, {
       transports: ['websocket'],
       reconnection: false,
+      auth: { token },
     });
     sockets.push(socket);
     await new Promise<void>((connected, failed) => {

@@ -4,7 +4,12 @@ import { createLogger } from '../../src/logger.ts';
 import { Queues } from '../../src/queues/Queues.ts';
 import { RedisConnections } from '../../src/queues/redisConnections.ts';
 import { ChildService } from '../support/ChildService.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import {
+  createTestDatabase,
+  TEST_JWT_SECRET,
+  TEST_REDIS_URL,
+  uniqueQueuePrefix,
+} from '../support/services.ts';
 
 describe('graceful shutdown', () => {
   const prefix = uniqueQueuePrefix('shutdown');
@@ -18,6 +23,7 @@ describe('graceful shutdown', () => {
       DATABASE_URL: await createTestDatabase('shutdown'),
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
+      JWT_SECRET: TEST_JWT_SECRET,
     };
     events = new QueueEvents('maintenance', { connection: redis.create('blocking', 'test-events'), prefix });
     await events.waitUntilReady();

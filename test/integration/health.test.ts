@@ -15,6 +15,7 @@ describe('edge health and HTTP basics', () => {
       DATABASE_URL: await createTestDatabase('health'),
       REDIS_URL: redis.url,
       QUEUE_PREFIX: uniqueQueuePrefix('health'),
+      ADMIN_EMAIL: 'root@example.com',
       ADMIN_PASSWORD: 'correct horse battery staple',
     });
   });
@@ -32,17 +33,17 @@ describe('edge health and HTTP basics', () => {
     expect(body.requestId).to.equal(response.headers.get('x-request-id'));
   });
 
-  it('guards Bull Board with the admin password', async () => {
+  it('opens Bull Board to an administrator only', async () => {
     const anonymous = await fetch(`${edge.url}/admin/queues`);
     expect(anonymous.status).to.equal(401);
     expect(anonymous.headers.get('www-authenticate')).to.match(/^Basic/);
     const wrong = await fetch(`${edge.url}/admin/queues`, {
-      headers: { authorization: `Basic ${Buffer.from('admin:guess').toString('base64')}` },
+      headers: { authorization: `Basic ${Buffer.from('root@example.com:guess').toString('base64')}` },
     });
     expect(wrong.status).to.equal(401);
     const admin = await fetch(`${edge.url}/admin/queues`, {
       headers: {
-        authorization: `Basic ${Buffer.from('admin:correct horse battery staple').toString('base64')}`,
+        authorization: `Basic ${Buffer.from('root@example.com:correct horse battery staple').toString('base64')}`,
       },
     });
     expect(admin.status).to.equal(200);

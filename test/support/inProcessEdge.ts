@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startEdge } from '../../src/edge.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { TEST_JWT_SECRET } from './services.ts';
 
 export interface TestEdge {
   url: string;
@@ -11,7 +12,13 @@ export interface TestEdge {
 
 /** A real edge on an ephemeral port inside the test process, on the given settings. */
 export async function startInProcessEdge(env: Record<string, string>): Promise<TestEdge> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...env,
+  });
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const edge = await startEdge(runtime);

@@ -36,3 +36,6 @@ export async function dropTestDatabases(): Promise<void> {
 
 /** A BullMQ key prefix of its own, so runs and files never see each other's jobs. */
 export const uniqueQueuePrefix = (label: string) => `parley-test-${label}-${randomBytes(4).toString('hex')}`;
+
+/** The secret every test process shares (the scale-out entry points require one). */
+export const TEST_JWT_SECRET = 'test-secret-for-parley-tests-only-0123456789';

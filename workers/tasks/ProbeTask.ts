@@ -4,8 +4,6 @@ import { Task, type TaskContext } from '../Task.ts';
 
 /** Answers a `system:ping`: proves the path edge → queue → worker → relay → socket works. */
 export class ProbeTask extends Task<ProbePayload> {
-  override readonly options = { attempts: 1 };
-
   async perform(payload: ProbePayload, { job, emitter, signal }: TaskContext) {
     if (payload.holdMs) await sleep(Math.min(payload.holdMs, 60_000), undefined, { signal });
     const reply = {

@@ -1,0 +1,27 @@
+import type { Context, Middleware } from 'koa';
+import type { RateLimitRule } from '../../config.ts';
+import type { RateLimiter } from '../../rateLimit/RateLimiter.ts';
+import { Problem } from '../problem.ts';
+
+export const byClientIp = (ctx: Context) => `ip:${ctx.ip}`;
+export const byUser = (ctx: Context) => `user:${ctx.state.user.id}`;
+
+/** 429 with Retry-After once `keyOf(ctx)` has used up `rule` in the `bucket`. */
+export const rateLimit =
+  (limiter: RateLimiter, bucket: string, rule: RateLimitRule, keyOf: (ctx: Context) => string): Middleware =>
+  async (ctx, next) => {
+    const decision = await limiter.hit(bucket, keyOf(ctx), rule);
+    ctx.set('RateLimit-Limit', String(rule.limit));
+    ctx.set('RateLimit-Remaining', String(decision.remaining));
+    if (!decision.allowed) {
+      throw new Problem(
+        429,
+        'rate_limited',
+        `Too many requests; try again in ${decision.retryAfterSeconds} s.`,
+        {
+          headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+        },
+      );
+    }
+    await next();
+  };

@@ -1,0 +1,87 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { User } from '../../../db/entities/User.ts';
+import { authorizeAdmin, authorizeManageUser } from '../../../policies/users.ts';
+import { presentUser } from '../../../presenters/user.ts';
+import { isSettingKey, readSettings, writeSetting } from '../../../settings/RuntimeSettings.ts';
+import type { EdgeServices } from '../../EdgeServices.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { jsonBody } from '../../middleware/jsonBody.ts';
+import { toPage } from '../../pagination.ts';
+import { notFound } from '../../problem.ts';
+import { parseBody, parseParams, parseQuery } from '../../validation.ts';
+import {
+  listUsersQuery,
+  settingBodySchema,
+  settingParams,
+  updateUserSchema,
+  userIdParams,
+} from './schema.ts';
+
+/** User management and runtime settings under /api/v1/admin; administrators only. */
+export function adminRoutes(services: EdgeServices): Router {
+  const { orm, accessTokens, refreshTokens, config } = services;
+  const router = new Router({ prefix: '/admin' });
+  const body = jsonBody(config.http.maxJsonBytes);
+  router.use(authenticate(orm, accessTokens), async (ctx: Context, next: Next) => {
+    authorizeAdmin(ctx.state.user);
+    await next();
+  });
+
+  router.get('/users', async (ctx) => {
+    const { limit, cursor, q } = parseQuery(ctx, listUsersQuery);
+    const pattern = q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+    const rows = await orm.em.find(
+      User,
+      {
+        ...(cursor ? { id: { $lt: cursor } } : {}),
+        ...(pattern ? { $or: [{ email: { $ilike: pattern } }, { name: { $ilike: pattern } }] } : {}),
+      },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    ctx.body = toPage(rows, limit, presentUser);
+  });
+
+  router.patch('/users/:id', body, async (ctx) => {
+    const { id } = parseParams(ctx, userIdParams);
+    const input = parseBody(ctx, updateUserSchema);
+    const em = orm.em.fork();
+    const target = await em.findOne(User, { id });
+    if (!target) throw notFound('user');
+    if (input.role !== undefined || input.disabled !== undefined) authorizeManageUser(ctx.state.user, target);
+    if (input.name !== undefined) target.name = input.name;
+    if (input.role !== undefined) target.role = input.role;
+    if (input.disabled !== undefined) {
+      target.disabledAt = input.disabled ? (target.disabledAt ?? new Date()) : null;
+      // A disabled account loses its sessions now, not when its refresh tokens expire.
+      if (input.disabled) await refreshTokens.revokeAllOf(em, target.id);
+    }
+    await em.flush();
+    ctx.body = presentUser(target);
+  });
+
+  router.delete('/users/:id', async (ctx) => {
+    const { id } = parseParams(ctx, userIdParams);
+    const em = orm.em.fork();
+    const target = await em.findOne(User, { id });
+    if (!target) throw notFound('user');
+    authorizeManageUser(ctx.state.user, target);
+    // Foreign keys cascade: conversations, messages, documents, chunks and tokens go with the user.
+    await em.nativeDelete(User, { id });
+    ctx.status = 204;
+  });
+
+  router.get('/settings', async (ctx) => {
+    ctx.body = await readSettings(orm.em, config);
+  });
+
+  router.put('/settings/:key', body, async (ctx) => {
+    const { key } = parseParams(ctx, settingParams);
+    if (!isSettingKey(key)) throw notFound('setting');
+    const { value } = parseBody(ctx, settingBodySchema(key));
+    await writeSetting(orm.em, key, value as never);
+    ctx.body = await readSettings(orm.em, config);
+  });
+
+  return router;
+}

@@ -1,0 +1,19 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { authorizeReadPresence } from '../../policies/users.ts';
+import type { EdgeServices } from '../EdgeServices.ts';
+import { authenticate } from '../middleware/authenticate.ts';
+import { parseParams } from '../validation.ts';
+
+const paramsSchema = z.object({ userId: z.uuid() });
+
+/** GET /ws/users/:userId/status — the user's live connections on all edge nodes (self or admin). */
+export function presenceRoutes({ orm, accessTokens, presence }: EdgeServices): Router {
+  const router = new Router();
+  router.get('/ws/users/:userId/status', authenticate(orm, accessTokens), async (ctx) => {
+    const { userId } = parseParams(ctx, paramsSchema);
+    authorizeReadPresence(ctx.state.user, userId);
+    ctx.body = await presence.status(userId);
+  });
+  return router;
+}

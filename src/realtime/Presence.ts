@@ -1,0 +1,25 @@
+import { userRoom } from './events.ts';
+import type { RealtimeServer } from './server.ts';
+
+export interface PresenceStatus {
+  userId: string;
+  online: boolean;
+  connections: number;
+}
+
+/**
+ * Who is connected, across every edge node: the Redis adapter asks all nodes for the sockets in
+ * the user's room. Nothing is counted by hand, so a crashed node can't leave a user "online".
+ */
+export class Presence {
+  private readonly io: RealtimeServer;
+
+  constructor(io: RealtimeServer) {
+    this.io = io;
+  }
+
+  async status(userId: string): Promise<PresenceStatus> {
+    const sockets = await this.io.in(userRoom(userId)).fetchSockets();
+    return { userId, online: sockets.length > 0, connections: sockets.length };
+  }
+}
