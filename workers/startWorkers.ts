@@ -15,7 +15,7 @@ import { createTasks } from './tasks/index.ts';
 export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[] {
   const { config, logger, orm, redis, shutdown } = runtime;
   const tasks = createTasks(runtime);
-  const emitter = createRealtimeEmitter(redis.create('pubsub', 'emitter'));
+  const emitter = createRealtimeEmitter(redis.create('pubsub', 'emitter'), config.redis.queuePrefix);
 
   const workers = queueNames.map((queueName) => {
     const queueTasks = tasks[queueName] as Record<string, Task<unknown> | undefined>;

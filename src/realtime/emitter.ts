@@ -4,9 +4,12 @@ import type { ServerToClientEvents } from './events.ts';
 
 export type RealtimeEmitter = Emitter<ServerToClientEvents>;
 
+/** The adapter's pub/sub channel, namespaced like the queues so deployments sharing a Redis stay apart. */
+export const realtimeChannel = (prefix: string) => `${prefix}:socket.io`;
+
 /**
  * Workers publish to Socket.IO rooms without running a server: the emitter writes to the
  * same Redis channel the edges' adapter listens on, so every edge node relays the event.
  */
-export const createRealtimeEmitter = (publisher: Redis): RealtimeEmitter =>
-  new Emitter<ServerToClientEvents>(publisher);
+export const createRealtimeEmitter = (publisher: Redis, prefix: string): RealtimeEmitter =>
+  new Emitter<ServerToClientEvents>(publisher, { key: realtimeChannel(prefix) });

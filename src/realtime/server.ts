@@ -6,6 +6,7 @@ import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
+import { realtimeChannel } from './emitter.ts';
 import {
   type AckError,
   type ClientToServerEvents,
@@ -41,6 +42,7 @@ export function createRealtimeServer(
     adapter: createAdapter(
       deps.redis.create('pubsub', 'socket.io-pub'),
       deps.redis.create('pubsub', 'socket.io-sub'),
+      { key: realtimeChannel(deps.queues.prefix) },
     ),
   });
 

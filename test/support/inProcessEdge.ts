@@ -17,6 +17,8 @@ export async function startInProcessEdge(env: Record<string, string>): Promise<T
     PORT: '0',
     HOST: '127.0.0.1',
     JWT_SECRET: TEST_JWT_SECRET,
+    // Tests sign up many accounts from one address; the rate-limit test sets its own limit.
+    RATE_LIMIT_AUTH: '10000/1m',
     ...env,
   });
   const logger = createLogger(config.logLevel);
