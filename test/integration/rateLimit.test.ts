@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { ApiClient } from '../support/ApiClient.ts';
+import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
+import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+
+describe('rate limits held in Redis', () => {
+  let edges: TestEdge[];
+
+  before(async () => {
+    const env = {
+      DATABASE_URL: await createTestDatabase('ratelimit'),
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: uniqueQueuePrefix('ratelimit'),
+      RATE_LIMIT_AUTH: '5/1m',
+    };
+    edges = [await startInProcessEdge(env), await startInProcessEdge(env)];
+  });
+  after(() => Promise.all(edges.map((edge) => edge.stop())));
+
+  it('answers 429 with Retry-After after the limit, even when requests alternate between two edges', async () => {
+    const clients = edges.map((edge) => new ApiClient(edge.url));
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await clients[attempt % 2]!.request('POST', '/api/v1/auth/login', {
+        body: { email: 'someone@example.com', password: 'wrong password' },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).to.deep.equal([401, 401, 401, 401, 401]);
+
+    const limited = await clients[1]!.request('POST', '/api/v1/auth/login', {
+      body: { email: 'someone@example.com', password: 'wrong password' },
+    });
+    expect(limited.status).to.equal(429);
+    expect(limited.body.code).to.equal('rate_limited');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).to.be.within(1, 60);
+    // Every auth route shares the bucket; other routes don't.
+    expect(
+      (await clients[0]!.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: 'x' } })).status,
+    ).to.equal(429);
+    expect((await clients[0]!.request('GET', '/health')).status).to.equal(200);
+  });
+});
