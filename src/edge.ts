@@ -21,15 +21,18 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   const { config, logger, orm, redis, queues, accessTokens, shutdown } = runtime;
   await ensureAdminAccount(orm.em.fork(), config.admin);
 
+  const commands = redis.create('command', 'edge');
+  const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
   const server = createServer();
   const io = createRealtimeServer(server, {
     redis,
     queues,
     logger,
     accessTokens,
+    limiter,
+    messageLimit: config.rateLimits.messages,
     corsOrigins: config.http.corsOrigins,
   });
-  const commands = redis.create('command', 'edge');
   const services: EdgeServices = {
     config,
     logger,
@@ -37,7 +40,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     queues,
     accessTokens,
     refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
-    limiter: new RateLimiter(commands, config.redis.queuePrefix, logger),
+    limiter,
     presence: new Presence(io),
   };
   const app = await createApp(services, new Readiness({ orm, redis: commands, queues }));

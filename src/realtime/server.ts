@@ -3,9 +3,11 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
+import type { RateLimitRule } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
+import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import { realtimeChannel } from './emitter.ts';
 import {
   type AckError,
@@ -33,6 +35,8 @@ export function createRealtimeServer(
     queues: Queues;
     logger: Logger;
     accessTokens: AccessTokens;
+    limiter: RateLimiter;
+    messageLimit: RateLimitRule;
     corsOrigins: string[];
   },
 ): RealtimeServer {
@@ -70,6 +74,13 @@ export function createRealtimeServer(
       if (typeof ack !== 'function') return;
       const parsed = pingSchema.safeParse(payload);
       if (!parsed.success) return ack(invalid('expected { nonce: string }'));
+      const decision = await deps.limiter.hit('messages', `user:${socket.data.userId}`, deps.messageLimit);
+      if (!decision.allowed) {
+        return ack({
+          code: 'rate_limited',
+          message: `Too many requests; try again in ${decision.retryAfterSeconds} s.`,
+        });
+      }
       try {
         const job = await deps.queues.add('maintenance', 'probe', {
           nonce: parsed.data.nonce,
