@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { createRealtimeEmitter } from '../../src/realtime/emitter.ts';
 import { type ProbeReply, userRoom } from '../../src/realtime/events.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import {
-  createTestDatabase,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { expiredAccessToken } from '../support/tokens.ts';
 
 describe('sockets: handshake auth, per-user rooms, presence across edges', () => {
   const sockets: Socket[] = [];
@@ -57,14 +52,7 @@ describe('sockets: handshake auth, per-user rooms, presence across edges', () =>
     const bad = await refused(open(edges[0]!, { token: 'not-a-jwt' }));
     expect(bad.data?.code).to.equal('unauthorized');
 
-    const now = Math.floor(Date.now() / 1000);
-    const expiredToken = await new SignJWT({ role: 'user', typ: 'access' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(alice.user.id)
-      .setIssuer('parley')
-      .setIssuedAt(now - 1_000)
-      .setExpirationTime(now - 1)
-      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const expiredToken = await expiredAccessToken(alice.user.id);
     const expired = await refused(open(edges[0]!, { token: expiredToken }));
     expect(expired.data?.code).to.equal('token_expired');
     expect(expired.message).to.match(/refresh/);

@@ -5,12 +5,8 @@ import { signVerificationToken } from '../../src/auth/emailVerification.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import {
-  createTestDatabase,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { expiredAccessToken } from '../support/tokens.ts';
 
 const ADMIN = { email: 'Admin@Example.com', password: 'admin password for tests' };
 
@@ -122,14 +118,7 @@ describe('accounts and tokens', () => {
       expect(tampered.status).to.equal(401);
       expect(tampered.body.code).to.equal('unauthorized');
 
-      const now = Math.floor(Date.now() / 1000);
-      const expiredToken = await new SignJWT({ role: 'user', typ: 'access' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(user.id)
-        .setIssuer('parley')
-        .setIssuedAt(now - 1_000)
-        .setExpirationTime(now - 10)
-        .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+      const expiredToken = await expiredAccessToken(user.id);
       const expired = await api.request('GET', '/api/v1/auth/me', { token: expiredToken });
       expect(expired.status).to.equal(401);
       expect(expired.body.code).to.equal('token_expired');
