@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.ts';
+import { Migration20261122010000SummaryCursor } from './Migration20261122010000SummaryCursor.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
+  { name: 'Migration20261122010000SummaryCursor', class: Migration20261122010000SummaryCursor },
 ];

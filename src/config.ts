@@ -90,6 +90,13 @@ const environmentSchema = z.object({
   GROQ_API_KEY: optionalString,
   GROQ_BASE_URL: urlWithProtocols(['http:', 'https:']),
   GROQ_MODEL: z.string().default('llama-3.1-8b-instant'),
+  GROQ_TIMEOUT_MS: intFrom(60_000, 1_000, 600_000),
+  GROQ_MAX_RETRIES: intFrom(2, 0, 10),
+  CHAT_CONTEXT_TOKENS: intFrom(8_000, 512, 1_000_000),
+  STREAM_FLUSH_MS: intFrom(30, 1, 1_000),
+  STREAM_FLUSH_CHARS: intFrom(512, 1, 65_536),
+  STREAM_TTL_SECONDS: intFrom(3_600, 60, 7 * 24 * 3_600),
+  JOB_LOCK_MS: intFrom(30_000, 1_000, 600_000),
 
   EMBEDDING_MODEL: z.string().default('Xenova/all-MiniLM-L6-v2'),
   EMBEDDING_DIM: intFrom(384, 1, 16_000),
@@ -143,8 +150,13 @@ export interface Config {
     queues: QueueName[];
     concurrency: Record<QueueName, number>;
     shutdownTimeoutMs: number;
+    /** How long a job's lock lasts; a killed worker's job is recovered after about this long. */
+    lockMs: number;
   };
-  groq: { apiKey?: string; baseURL?: string; model: string };
+  groq: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number; maxRetries: number };
+  chat: { contextTokens: number };
+  /** Token relay: batches go out every flushMs or at flushChars, replay buffers live ttlSeconds. */
+  stream: { flushMs: number; flushChars: number; ttlSeconds: number };
   embeddings: { model: string; dimensions: number; modelsDir?: string };
   admin: { email?: string; password?: string };
   auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
@@ -192,8 +204,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         maintenance: e.MAINTENANCE_CONCURRENCY,
       },
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      lockMs: e.JOB_LOCK_MS,
     },
-    groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL, model: e.GROQ_MODEL },
+    groq: {
+      apiKey: e.GROQ_API_KEY,
+      baseURL: e.GROQ_BASE_URL,
+      model: e.GROQ_MODEL,
+      timeoutMs: e.GROQ_TIMEOUT_MS,
+      maxRetries: e.GROQ_MAX_RETRIES,
+    },
+    chat: { contextTokens: e.CHAT_CONTEXT_TOKENS },
+    stream: {
+      flushMs: e.STREAM_FLUSH_MS,
+      flushChars: e.STREAM_FLUSH_CHARS,
+      ttlSeconds: e.STREAM_TTL_SECONDS,
+    },
     embeddings: { model: e.EMBEDDING_MODEL, dimensions: e.EMBEDDING_DIM, modelsDir: e.MODELS_DIR },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     auth: {

@@ -2,13 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
+import { ChatService } from './chat/ChatService.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
+import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer, type RealtimeServer } from './realtime/server.ts';
 import type { Runtime } from './runtime.ts';
+import { ReplayReader } from './stream/ReplayReader.ts';
+import { TokenPublisher } from './stream/TokenPublisher.ts';
 
 export interface Edge {
   server: Server;
@@ -23,8 +27,23 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
 
   const commands = redis.create('command', 'edge');
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
+  const relayRedis = redis.create('pubsub', 'edge-relay');
+  const emitter = createRealtimeEmitter(relayRedis, config.redis.queuePrefix);
+  const chat = new ChatService({
+    orm,
+    queues,
+    redis: commands,
+    logger,
+    publisherFor: (target) =>
+      new TokenPublisher({ redis: relayRedis, emitter, logger }, target, {
+        prefix: config.redis.queuePrefix,
+        ...config.stream,
+      }),
+  });
+  const replay = new ReplayReader(commands, config.redis.queuePrefix);
   const server = createServer();
   const io = createRealtimeServer(server, {
+    chat: { orm, chat, replay },
     redis,
     queues,
     logger,
@@ -42,6 +61,9 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
     limiter,
     presence: new Presence(io),
+    chat,
+    replay,
+    redis,
   };
   const app = await createApp(services, new Readiness({ orm, redis: commands, queues }));
   server.on('request', app.callback());

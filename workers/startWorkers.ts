@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { cancelChannel, USER_CANCEL_REASON } from '../src/chat/cancellation.ts';
 import type { QueueName } from '../src/config.ts';
 import { createRealtimeEmitter } from '../src/realtime/emitter.ts';
 import type { Runtime } from '../src/runtime.ts';
@@ -14,8 +15,9 @@ import { createTasks } from './tasks/index.ts';
  */
 export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[] {
   const { config, logger, orm, redis, shutdown } = runtime;
-  const tasks = createTasks(runtime);
-  const emitter = createRealtimeEmitter(redis.create('pubsub', 'emitter'), config.redis.queuePrefix);
+  const streamRedis = redis.create('pubsub', 'relay');
+  const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
+  const tasks = createTasks(runtime, { streamRedis, emitter });
 
   const workers = queueNames.map((queueName) => {
     const queueTasks = tasks[queueName] as Record<string, Task<unknown> | undefined>;
@@ -38,6 +40,8 @@ export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[
         connection: redis.create('blocking', `worker:${queueName}`),
         prefix: config.redis.queuePrefix,
         concurrency: config.workers.concurrency[queueName],
+        lockDuration: config.workers.lockMs,
+        stalledInterval: config.workers.lockMs,
       },
     );
 
@@ -68,6 +72,16 @@ export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
     return worker;
   });
+
+  // A cancel published by any edge reaches every worker; the one holding the job aborts it.
+  const chatWorker = workers.find((worker) => worker.name === 'chat');
+  if (chatWorker) {
+    const subscriber = redis.create('pubsub', 'cancel-subscriber');
+    void subscriber.subscribe(cancelChannel(config.redis.queuePrefix));
+    subscriber.on('message', (_channel: string, messageId: string) => {
+      chatWorker.cancelJob(messageId, USER_CANCEL_REASON);
+    });
+  }
 
   shutdown.add('intake', 'workers', () =>
     Promise.all(

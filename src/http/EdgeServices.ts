@@ -1,11 +1,14 @@
 import type { AccessTokens } from '../auth/AccessTokens.ts';
 import type { RefreshTokens } from '../auth/RefreshTokens.ts';
+import type { ChatService } from '../chat/ChatService.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
+import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { Presence } from '../realtime/Presence.ts';
+import type { ReplayReader } from '../stream/ReplayReader.ts';
 
 /** What the HTTP routes work with; built once per edge process. */
 export interface EdgeServices {
@@ -17,4 +20,8 @@ export interface EdgeServices {
   refreshTokens: RefreshTokens;
   limiter: RateLimiter;
   presence: Presence;
+  chat: ChatService;
+  replay: ReplayReader;
+  /** For connections of their own (an SSE client's blocking read). */
+  redis: RedisConnections;
 }

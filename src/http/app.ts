@@ -11,7 +11,9 @@ import { requestLogger } from './middleware/requestLogger.ts';
 import { securityHeaders } from './middleware/securityHeaders.ts';
 import { adminRoutes } from './routes/admin/routes.ts';
 import { authRoutes } from './routes/auth/routes.ts';
+import { conversationRoutes } from './routes/conversations/routes.ts';
 import { healthRoutes } from './routes/health.ts';
+import { messageRoutes } from './routes/messages/routes.ts';
 import { presenceRoutes } from './routes/presence.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -41,7 +43,13 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.use(health.routes());
 
   const api = new Router({ prefix: API_PREFIX });
-  for (const routes of [authRoutes(services), presenceRoutes(services), adminRoutes(services)]) {
+  for (const routes of [
+    authRoutes(services),
+    conversationRoutes(services),
+    messageRoutes(services),
+    presenceRoutes(services),
+    adminRoutes(services),
+  ]) {
     api.use(routes.routes(), routes.allowedMethods());
   }
   app.use(api.routes());

@@ -20,3 +20,13 @@ export function toPage<Row extends { id: string }, T>(
   const items = rows.slice(0, limit);
   return { items: items.map(present), nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
 }
+
+/** Cursor for lists ordered by a timestamp then id (newest first): opaque to clients. */
+export const encodeKeysetCursor = (at: Date, id: string) =>
+  Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
+
+export function decodeKeysetCursor(cursor: string): { at: Date; id: string } | null {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(at ?? '');
+  return id && !Number.isNaN(date.getTime()) && z.uuid().safeParse(id).success ? { at: date, id } : null;
+}

@@ -31,8 +31,22 @@ export interface VerificationEmailPayload {
   userId: string;
 }
 
+export interface ConversationPayload {
+  userId: string;
+  conversationId: string;
+}
+
+export interface SummarizePayload extends ConversationPayload {
+  /** The newest message the new summary must cover. */
+  throughId: string;
+}
+
 export interface JobCatalog {
-  chat: { 'generate-reply': GenerateReplyPayload };
+  chat: {
+    'generate-reply': GenerateReplyPayload;
+    'generate-title': ConversationPayload;
+    'summarize-conversation': SummarizePayload;
+  };
   ingest: { 'ingest-document': IngestDocumentPayload };
   maintenance: { probe: ProbePayload; 'send-verification-email': VerificationEmailPayload };
 }
@@ -42,7 +56,12 @@ export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobCatalog[Q
 
 /** Per-job retry options, over the queue's defaults (queueDefaults.ts); applied when enqueued. */
 export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions } } = {
-  chat: {},
+  chat: {
+    // Stalls are recovered by BullMQ without using attempts; these cover errors before any token.
+    'generate-reply': { attempts: 3, backoff: { type: 'exponential', delay: 500 } },
+    'generate-title': { attempts: 2 },
+    'summarize-conversation': { attempts: 2, priority: 10 },
+  },
   ingest: {},
   maintenance: {
     // A diagnostic: a failed probe is reported, never retried.

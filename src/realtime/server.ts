@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { RateLimitRule } from '../config.ts';
@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
+import { type ChatHandlerDeps, registerChatHandlers } from './chatHandlers.ts';
 import { realtimeChannel } from './emitter.ts';
 import {
   type AckError,
@@ -18,6 +19,12 @@ import {
 } from './events.ts';
 
 export type RealtimeServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+export type RealtimeSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,
@@ -38,6 +45,7 @@ export function createRealtimeServer(
     limiter: RateLimiter;
     messageLimit: RateLimitRule;
     corsOrigins: string[];
+    chat: Omit<ChatHandlerDeps, 'limiter' | 'messageLimit' | 'logger'>;
   },
 ): RealtimeServer {
   const io: RealtimeServer = new Server(httpServer, {
@@ -69,6 +77,12 @@ export function createRealtimeServer(
 
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
+    registerChatHandlers(socket, {
+      ...deps.chat,
+      limiter: deps.limiter,
+      messageLimit: deps.messageLimit,
+      logger: deps.logger,
+    });
 
     socket.on('system:ping', async (payload, ack) => {
       if (typeof ack !== 'function') return;

@@ -1,19 +1,40 @@
+import type { Redis } from 'ioredis';
 import type { QueueName } from '../../src/config.ts';
+import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
+import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Task } from '../Task.ts';
+import { ChatDependencies } from './chatDependencies.ts';
+import { GenerateReplyTask } from './GenerateReplyTask.ts';
+import { GenerateTitleTask } from './GenerateTitleTask.ts';
 import { ProbeTask } from './ProbeTask.ts';
 import { SendVerificationEmailTask } from './SendVerificationEmailTask.ts';
+import { SummarizeConversationTask } from './SummarizeConversationTask.ts';
 
 export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]?: Task<JobCatalog[Q][N]> } };
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
-export function createTasks({ config, logger, accessTokens }: Runtime): TaskRegistry {
+export function createTasks(
+  { config, logger, accessTokens, queues }: Runtime,
+  relay: { streamRedis: Redis; emitter: RealtimeEmitter },
+): TaskRegistry {
+  const chat = new ChatDependencies({
+    config,
+    logger,
+    queues,
+    provider: createLlmProvider(config),
+    ...relay,
+  });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
   const mailer = new Mailer(config.smtpUrl, `Parley <no-reply@${new URL(publicUrl).hostname}>`, logger);
   return {
-    chat: {},
+    chat: {
+      'generate-reply': new GenerateReplyTask(chat),
+      'generate-title': new GenerateTitleTask(chat),
+      'summarize-conversation': new SummarizeConversationTask(chat),
+    },
     ingest: {},
     maintenance: {
       probe: new ProbeTask(),

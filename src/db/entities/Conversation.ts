@@ -16,6 +16,8 @@ export const ConversationSchema = defineEntity({
     mode: p.enum(CONVERSATION_MODES).default('chat'),
     /** Rolling summary of the turns that no longer fit the context window. */
     summary: p.text().nullable(),
+    /** The newest message the summary covers; later turns go to the model verbatim. */
+    summaryThroughId: p.uuid().nullable(),
     documents: () => p.manyToMany(Document).owner().pivotTable('conversation_documents'),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),

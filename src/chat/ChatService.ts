@@ -1,0 +1,248 @@
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Redis } from 'ioredis';
+import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
+import { Document } from '../db/entities/Document.ts';
+import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
+import type { User } from '../db/entities/User.ts';
+import type { Orm } from '../db/orm.ts';
+import { notFound, Problem } from '../http/problem.ts';
+import type { Logger } from '../logger.ts';
+import type { Queues } from '../queues/Queues.ts';
+import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
+import { CANCEL_FLAG_TTL_SECONDS, cancelChannel, cancelFlagKey } from './cancellation.ts';
+
+export interface SendInput {
+  conversationId?: string;
+  content: string;
+  clientMessageId?: string;
+  mode?: ConversationMode;
+  documentIds?: string[];
+}
+
+export interface Turn {
+  conversation: Conversation;
+  userMessage: Message;
+  assistantMessage: Message;
+}
+
+/**
+ * The edge's side of chatting: it stores the user's turn and an empty (`pending`) answer,
+ * commits, and only then enqueues the job that fills the answer. Slow work happens in workers.
+ */
+export class ChatService {
+  private readonly orm: Orm;
+  private readonly queues: Queues;
+  private readonly redis: Redis;
+  private readonly logger: Logger;
+  /** Publishes the end of an answer that never reached a worker (cancelled while queued). */
+  private readonly publisherFor: (target: StreamTarget) => TokenPublisher;
+
+  constructor(deps: {
+    orm: Orm;
+    queues: Queues;
+    redis: Redis;
+    logger: Logger;
+    publisherFor: (target: StreamTarget) => TokenPublisher;
+  }) {
+    this.orm = deps.orm;
+    this.queues = deps.queues;
+    this.redis = deps.redis;
+    this.logger = deps.logger;
+    this.publisherFor = deps.publisherFor;
+  }
+
+  async send(user: User, input: SendInput): Promise<Turn & { created: boolean }> {
+    if (input.clientMessageId) {
+      const existing = await this.findTurnByClientId(user, input.clientMessageId);
+      if (existing) return { ...existing, created: false };
+    }
+    let turn: Turn;
+    try {
+      turn = await this.orm.em.fork().transactional(async (em) => {
+        const conversation = input.conversationId
+          ? await this.ownConversation(em, user, input.conversationId)
+          : em.create(Conversation, { user, mode: input.mode ?? 'chat' });
+        if (!input.conversationId && input.documentIds?.length) {
+          conversation.documents.set(await this.ownDocuments(em, user, input.documentIds));
+        }
+        const userMessage = em.create(Message, {
+          conversation,
+          user,
+          role: 'user',
+          status: 'complete',
+          content: input.content,
+          clientMessageId: input.clientMessageId ?? null,
+        });
+        const assistantMessage = em.create(Message, {
+          conversation,
+          user,
+          role: 'assistant',
+          status: 'pending',
+          replyTo: userMessage.id,
+        });
+        conversation.lastMessageAt = new Date();
+        return { conversation, userMessage, assistantMessage };
+      });
+    } catch (error) {
+      // The same clientMessageId sent twice at once: the other request won; answer with its turn.
+      if (error instanceof UniqueConstraintViolationException && input.clientMessageId) {
+        const existing = await this.findTurnByClientId(user, input.clientMessageId);
+        if (existing) return { ...existing, created: false };
+      }
+      throw error;
+    }
+    await this.enqueueReply(turn.assistantMessage);
+    return { ...turn, created: true };
+  }
+
+  /** A new answer for the same user turn as `messageId` (an assistant message that has ended). */
+  async regenerate(user: User, messageId: string): Promise<Message> {
+    const em = this.orm.em.fork();
+    const previous = await em.findOne(
+      Message,
+      { id: messageId, user, role: 'assistant' },
+      { populate: ['conversation'] },
+    );
+    if (!previous?.replyTo) throw notFound('message');
+    if (!TERMINAL_MESSAGE_STATUSES.includes(previous.status)) {
+      throw new Problem(409, 'conflict', 'This answer is still being written; cancel it first.');
+    }
+    const assistantMessage = em.create(Message, {
+      conversation: previous.conversation,
+      user,
+      role: 'assistant',
+      status: 'pending',
+      replyTo: previous.replyTo,
+    });
+    previous.conversation.lastMessageAt = new Date();
+    await em.flush();
+    await this.enqueueReply(assistantMessage);
+    return assistantMessage;
+  }
+
+  /**
+   * Stops an answer: removed from the queue if no worker has it yet, otherwise aborted by the
+   * worker that holds it (which stores the partial text as `cancelled`).
+   */
+  async cancel(user: User, messageId: string): Promise<Message> {
+    const em = this.orm.em.fork();
+    const message = await em.findOne(Message, { id: messageId, user, role: 'assistant' });
+    if (!message) throw notFound('message');
+    if (message.status === 'cancelled') return message;
+    if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) {
+      throw new Problem(409, 'conflict', `This answer has already ended (${message.status}).`);
+    }
+    const { prefix } = this.queues;
+    await this.redis.set(cancelFlagKey(prefix, messageId), '1', 'EX', CANCEL_FLAG_TTL_SECONDS);
+
+    const job = await this.queues.get('chat').getJob(messageId);
+    const state = job ? await job.getState() : 'missing';
+    if (['waiting', 'delayed', 'prioritized', 'missing'].includes(state)) {
+      const removed = job
+        ? await job.remove().then(
+            () => true,
+            () => false,
+          )
+        : true;
+      if (removed) {
+        await this.finishUnstarted(em, message);
+        return message;
+      }
+    }
+    await this.redis.publish(cancelChannel(prefix), messageId);
+    return message;
+  }
+
+  /** Stops every unfinished answer of a conversation that is about to be deleted. */
+  async cancelAllIn(user: User, conversationId: string): Promise<void> {
+    const open = await this.orm.em.fork().find(Message, {
+      conversation: conversationId,
+      user,
+      role: 'assistant',
+      status: { $in: ['pending', 'streaming'] },
+    });
+    for (const message of open) await this.cancel(user, message.id).catch(() => undefined);
+  }
+
+  private async enqueueReply(assistantMessage: Message): Promise<void> {
+    const conversationId = assistantMessage.conversation.id;
+    const userId = assistantMessage.user.id;
+    try {
+      // The message id is the job id: enqueueing the same answer twice is a no-op.
+      await this.queues.add(
+        'chat',
+        'generate-reply',
+        { userId, conversationId, messageId: assistantMessage.id },
+        { jobId: assistantMessage.id },
+      );
+    } catch (error) {
+      // The user's message is saved either way; the answer can't start, so say so and end it.
+      this.logger.error(
+        { messageId: assistantMessage.id, err: (error as Error).message },
+        'reply not enqueued',
+      );
+      await this.orm.em
+        .fork()
+        .nativeUpdate(
+          Message,
+          { id: assistantMessage.id },
+          { status: 'failed', error: 'The job queue is unavailable.' },
+        );
+      throw new Problem(
+        503,
+        'unavailable',
+        'Your message is saved, but the answer could not be started; regenerate it shortly.',
+      );
+    }
+  }
+
+  private async finishUnstarted(em: EntityManager, message: Message): Promise<void> {
+    message.status = 'cancelled';
+    await em.flush();
+    const target = {
+      userId: message.user.id,
+      conversationId: message.conversation.id,
+      messageId: message.id,
+    };
+    await this.publisherFor(target).finish({
+      event: 'chat:done',
+      data: {
+        conversationId: target.conversationId,
+        messageId: message.id,
+        status: 'cancelled',
+        content: '',
+        usage: { promptTokens: 0, completionTokens: 0 },
+        citations: [],
+        model: null,
+        ttftMs: null,
+        latencyMs: null,
+      },
+    });
+  }
+
+  private async findTurnByClientId(user: User, clientMessageId: string): Promise<Turn | null> {
+    const em = this.orm.em.fork();
+    const userMessage = await em.findOne(Message, { user, clientMessageId }, { populate: ['conversation'] });
+    if (!userMessage) return null;
+    const assistantMessage = await em.findOne(
+      Message,
+      { user, replyTo: userMessage.id, role: 'assistant' },
+      { orderBy: { id: 'desc' } },
+    );
+    if (!assistantMessage) return null;
+    return { conversation: userMessage.conversation, userMessage, assistantMessage };
+  }
+
+  private async ownConversation(em: EntityManager, user: User, id: string): Promise<Conversation> {
+    const conversation = await em.findOne(Conversation, { id, user });
+    if (!conversation) throw notFound('conversation');
+    return conversation;
+  }
+
+  async ownDocuments(em: EntityManager, user: User, ids: string[]): Promise<Document[]> {
+    const unique = [...new Set(ids)];
+    const documents = await em.find(Document, { id: { $in: unique }, user });
+    if (documents.length !== unique.length) throw notFound('document');
+    return documents;
+  }
+}

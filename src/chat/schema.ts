@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { CONVERSATION_MODES } from '../db/entities/Conversation.ts';
+
+/** Input shapes shared by the REST routes and the Socket.IO events. */
+
+export const MAX_MESSAGE_CHARS = 32_000;
+
+export const messageContent = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
+export const clientMessageId = z.string().min(1).max(100);
+export const documentIds = z.array(z.uuid()).max(50);
+
+export const sendMessageSchema = z
+  .object({ content: messageContent, clientMessageId: clientMessageId.optional() })
+  .strict();
+
+export const chatSendSchema = z
+  .object({
+    conversationId: z.uuid().optional(),
+    content: messageContent,
+    clientMessageId: clientMessageId.optional(),
+    mode: z.enum(CONVERSATION_MODES).optional(),
+    documentIds: documentIds.optional(),
+  })
+  .strict();
+
+export const chatCancelSchema = z.object({ messageId: z.uuid() }).strict();
+
+export const chatResumeSchema = z.object({ messageId: z.uuid(), afterSeq: z.number().int().min(0) }).strict();

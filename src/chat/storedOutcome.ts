@@ -1,0 +1,36 @@
+import type { Message } from '../db/entities/Message.ts';
+import type { StreamEvent } from '../realtime/events.ts';
+
+/**
+ * The final event of an answer, rebuilt from the database: for a client that asks after the
+ * replay log has expired. Failed answers end with chat:error, the others with chat:done.
+ */
+export function doneFromStoredMessage(message: Message): StreamEvent {
+  const conversationId = message.conversation.id;
+  if (message.status === 'failed') {
+    return {
+      event: 'chat:error',
+      data: {
+        conversationId,
+        messageId: message.id,
+        code: 'llm_unavailable',
+        message: message.error ?? 'The answer failed.',
+        retryable: true,
+      },
+    };
+  }
+  return {
+    event: 'chat:done',
+    data: {
+      conversationId,
+      messageId: message.id,
+      status: message.status === 'cancelled' ? 'cancelled' : 'complete',
+      content: message.content,
+      usage: { promptTokens: message.promptTokens ?? 0, completionTokens: message.completionTokens ?? 0 },
+      citations: message.citations ?? [],
+      model: message.model ?? null,
+      ttftMs: message.ttftMs ?? null,
+      latencyMs: message.latencyMs ?? null,
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { sendMessageSchema } from '../../../chat/schema.ts';
+import { Conversation } from '../../../db/entities/Conversation.ts';
+import { Message } from '../../../db/entities/Message.ts';
+import { presentConversation } from '../../../presenters/conversation.ts';
+import { presentMessage } from '../../../presenters/message.ts';
+import type { EdgeServices } from '../../EdgeServices.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { jsonBody } from '../../middleware/jsonBody.ts';
+import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
+import { decodeKeysetCursor, encodeKeysetCursor, toPage } from '../../pagination.ts';
+import { notFound, validationFailed } from '../../problem.ts';
+import { parseBody, parseParams, parseQuery } from '../../validation.ts';
+import {
+  conversationParams,
+  createConversationSchema,
+  listConversationsQuery,
+  listMessagesQuery,
+  updateConversationSchema,
+} from './schema.ts';
+
+/** Conversations and their messages under /api/v1/conversations; every query is the user's own. */
+export function conversationRoutes(services: EdgeServices): Router {
+  const { orm, accessTokens, config, chat, limiter } = services;
+  const router = new Router({ prefix: '/conversations' });
+  const body = jsonBody(config.http.maxJsonBytes);
+  router.use(authenticate(orm, accessTokens));
+
+  const own = async (ctx: Context, populate = false) => {
+    const { id } = parseParams(ctx, conversationParams);
+    const conversation = await orm.em.findOne(
+      Conversation,
+      { id, user: ctx.state.user },
+      populate ? { populate: ['documents'] } : {},
+    );
+    if (!conversation) throw notFound('conversation');
+    return conversation;
+  };
+
+  router.post('/', body, async (ctx) => {
+    const input = parseBody(ctx, createConversationSchema);
+    const em = orm.em.fork();
+    const conversation = em.create(Conversation, {
+      user: ctx.state.user.id,
+      title: input.title ?? null,
+      mode: input.mode ?? 'chat',
+    });
+    if (input.documentIds)
+      conversation.documents.set(await chat.ownDocuments(em, ctx.state.user, input.documentIds));
+    await em.flush();
+    await em.populate(conversation, ['documents']);
+    ctx.status = 201;
+    ctx.body = presentConversation(conversation);
+  });
+
+  router.get('/', async (ctx) => {
+    const { limit, cursor, q } = parseQuery(ctx, listConversationsQuery);
+    const after = cursor ? decodeKeysetCursor(cursor) : null;
+    if (cursor && !after)
+      throw validationFailed([{ path: 'query.cursor', message: 'is not a cursor from this list' }]);
+    const pattern = q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+    const rows = await orm.em.find(
+      Conversation,
+      {
+        user: ctx.state.user,
+        ...(pattern ? { title: { $ilike: pattern } } : {}),
+        ...(after
+          ? {
+              $or: [{ lastMessageAt: { $lt: after.at } }, { lastMessageAt: after.at, id: { $lt: after.id } }],
+            }
+          : {}),
+      },
+      { orderBy: { lastMessageAt: 'desc', id: 'desc' }, limit: limit + 1 },
+    );
+    const page = toPage(rows, limit, presentConversation);
+    const last = rows[limit - 1];
+    ctx.body = {
+      ...page,
+      nextCursor: page.nextCursor && last ? encodeKeysetCursor(last.lastMessageAt, last.id) : null,
+    };
+  });
+
+  router.get('/:id', async (ctx) => {
+    ctx.body = presentConversation(await own(ctx, true));
+  });
+
+  router.patch('/:id', body, async (ctx) => {
+    const input = parseBody(ctx, updateConversationSchema);
+    const conversation = await own(ctx, true);
+    if (input.title !== undefined) conversation.title = input.title;
+    if (input.mode !== undefined) conversation.mode = input.mode;
+    if (input.documentIds !== undefined) {
+      conversation.documents.set(await chat.ownDocuments(orm.em, ctx.state.user, input.documentIds));
+    }
+    await orm.em.flush();
+    ctx.body = presentConversation(conversation);
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const conversation = await own(ctx);
+    await chat.cancelAllIn(ctx.state.user, conversation.id);
+    // Messages go with it (foreign keys cascade).
+    await orm.em.nativeDelete(Conversation, { id: conversation.id, user: ctx.state.user });
+    ctx.status = 204;
+  });
+
+  router.get('/:id/messages', async (ctx) => {
+    const conversation = await own(ctx);
+    const { limit, cursor } = parseQuery(ctx, listMessagesQuery);
+    // Newest page first, older pages by cursor; within a page, oldest → newest.
+    const rows = await orm.em.find(
+      Message,
+      { conversation, user: ctx.state.user, ...(cursor ? { id: { $lt: cursor } } : {}) },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    const page = toPage(rows, limit, presentMessage);
+    ctx.body = { items: page.items.reverse(), nextCursor: page.nextCursor };
+  });
+
+  router.post(
+    '/:id/messages',
+    rateLimit(limiter, 'messages', config.rateLimits.messages, byUser),
+    body,
+    async (ctx) => {
+      const { id } = parseParams(ctx, conversationParams);
+      const input = parseBody(ctx, sendMessageSchema);
+      const turn = await chat.send(ctx.state.user, { conversationId: id, ...input });
+      ctx.status = 202;
+      ctx.body = {
+        userMessage: presentMessage(turn.userMessage),
+        assistantMessage: presentMessage(turn.assistantMessage),
+      };
+    },
+  );
+
+  return router;
+}

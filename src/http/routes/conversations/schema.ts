@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { documentIds } from '../../../chat/schema.ts';
+import { CONVERSATION_MODES } from '../../../db/entities/Conversation.ts';
+import { pageQuerySchema } from '../../pagination.ts';
+
+export const conversationParams = z.object({ id: z.uuid() });
+
+export const createConversationSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    mode: z.enum(CONVERSATION_MODES).optional(),
+    documentIds: documentIds.optional(),
+  })
+  .strict();
+
+export const updateConversationSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).nullable().optional(),
+    mode: z.enum(CONVERSATION_MODES).optional(),
+    documentIds: documentIds.optional(),
+  })
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, {
+    message: 'give at least one of title, mode, documentIds',
+  });
+
+export const listConversationsQuery = z
+  .object({
+    limit: pageQuerySchema.shape.limit,
+    cursor: z.string().max(200).optional(),
+    q: z.string().trim().max(200).optional(),
+  })
+  .strict();
+
+export const listMessagesQuery = pageQuerySchema.strict();

@@ -1,0 +1,103 @@
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { doneFromStoredMessage } from '../../../chat/storedOutcome.ts';
+import { Message, TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
+import { presentMessage } from '../../../presenters/message.ts';
+import type { StreamEvent } from '../../../realtime/events.ts';
+import { isTerminal } from '../../../stream/replayLog.ts';
+import type { EdgeServices } from '../../EdgeServices.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
+import { notFound } from '../../problem.ts';
+import { parseParams, parseQuery } from '../../validation.ts';
+
+const messageParams = z.object({ id: z.uuid() });
+const streamQuery = z.object({ afterSeq: z.coerce.number().int().min(0).default(0) }).strict();
+
+/** How long one XREAD waits before checking that the client is still there. */
+const TAIL_BLOCK_MS = 5_000;
+
+/** Cancel, regenerate and the Server-Sent-Events stream of one answer, under /api/v1/messages. */
+export function messageRoutes(services: EdgeServices): Router {
+  const { orm, accessTokens, chat, limiter, config, replay, redis, logger } = services;
+  const router = new Router({ prefix: '/messages' });
+  router.use(authenticate(orm, accessTokens));
+
+  router.post('/:id/cancel', async (ctx) => {
+    const { id } = parseParams(ctx, messageParams);
+    ctx.status = 202;
+    ctx.body = presentMessage(await chat.cancel(ctx.state.user, id));
+  });
+
+  router.post(
+    '/:id/regenerate',
+    rateLimit(limiter, 'messages', config.rateLimits.messages, byUser),
+    async (ctx) => {
+      const { id } = parseParams(ctx, messageParams);
+      ctx.status = 202;
+      ctx.body = { assistantMessage: presentMessage(await chat.regenerate(ctx.state.user, id)) };
+    },
+  );
+
+  /**
+   * The same events as the socket, for clients without Socket.IO: what the replay log holds
+   * after `afterSeq`, then the live tail, until the answer ends or the client leaves.
+   */
+  router.get('/:id/stream', async (ctx) => {
+    const { id } = parseParams(ctx, messageParams);
+    const { afterSeq } = parseQuery(ctx, streamQuery);
+    const message = await orm.em.findOne(Message, { id, user: ctx.state.user, role: 'assistant' });
+    if (!message) throw notFound('message');
+
+    const stream = new PassThrough();
+    ctx.status = 200;
+    ctx.set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+    });
+    ctx.body = stream;
+    const send = ({ event, data }: StreamEvent, id?: string) =>
+      stream.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+    let closed = false;
+    ctx.req.once('close', () => {
+      closed = true;
+    });
+    void (async () => {
+      const blocking = redis.create('blocking', 'sse-tail');
+      try {
+        let lastId = `${afterSeq}-0`;
+        let ended = false;
+        for (const entry of await replay.after(id, afterSeq)) {
+          send(entry.event, entry.id);
+          lastId = entry.id;
+          ended ||= isTerminal(entry.event);
+        }
+        if (!ended && lastId === `${afterSeq}-0`) {
+          // Nothing logged: either the answer ended long ago (log expired) or it has not begun.
+          const current = await orm.em.fork().findOne(Message, { id, user: ctx.state.user });
+          if (current && TERMINAL_MESSAGE_STATUSES.includes(current.status)) {
+            send(doneFromStoredMessage(current));
+            ended = true;
+          }
+        }
+        while (!ended && !closed) {
+          for (const entry of await replay.next(blocking, id, lastId, TAIL_BLOCK_MS)) {
+            send(entry.event, entry.id);
+            lastId = entry.id;
+            ended ||= isTerminal(entry.event);
+          }
+        }
+      } catch (error) {
+        logger.warn({ messageId: id, err: (error as Error).message }, 'SSE stream failed');
+      } finally {
+        blocking.disconnect();
+        stream.end();
+      }
+    })();
+  });
+
+  return router;
+}

@@ -1,0 +1,107 @@
+import Groq, { APIConnectionError, APIError, APIUserAbortError } from 'groq-sdk';
+import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
+import { LlmError } from './LlmProvider.ts';
+
+/**
+ * Groq through its own SDK. The SDK retries 429 (honouring retry-after), 5xx and connection
+ * errors with backoff before any token arrives; once tokens flow, a failure is final here.
+ * `baseURL` falls back to GROQ_BASE_URL inside the SDK, so any compatible endpoint works.
+ */
+export class GroqProvider implements LlmProvider {
+  readonly name = 'groq' as const;
+  private readonly client: Groq;
+
+  constructor(options: { apiKey: string; baseURL?: string; timeoutMs: number; maxRetries: number }) {
+    this.client = new Groq({
+      apiKey: options.apiKey,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      timeout: options.timeoutMs,
+      maxRetries: options.maxRetries,
+    });
+  }
+
+  async stream(request: GenerationRequest, onToken: (delta: string) => void): Promise<GenerationResult> {
+    let usage: GenerationResult['usage'] = null;
+    let finishReason: string | null = null;
+    let model = request.model;
+    try {
+      const stream = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages,
+          temperature: request.temperature,
+          max_completion_tokens: request.maxTokens,
+          stream: true,
+        },
+        { signal: request.signal },
+      );
+      for await (const chunk of stream) {
+        model = chunk.model ?? model;
+        const choice = chunk.choices[0];
+        if (choice?.delta?.content) onToken(choice.delta.content);
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        // Groq reports streaming usage on the last chunk, under x_groq.
+        const reported = chunk.x_groq?.usage;
+        if (reported)
+          usage = { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens };
+      }
+    } catch (error) {
+      if (error instanceof APIUserAbortError || request.signal?.aborted) {
+        return { model, usage, finishReason, aborted: true };
+      }
+      throw toLlmError(error);
+    }
+    // An abort mid-stream ends the loop silently: the signal says whether the answer is whole.
+    if (request.signal?.aborted) return { model, usage, finishReason, aborted: true };
+    if (!finishReason)
+      throw new LlmError('The model stream ended before the answer was complete.', { retryable: true });
+    return { model, usage, finishReason, aborted: false };
+  }
+
+  async complete(request: GenerationRequest): Promise<string> {
+    try {
+      const completion = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages,
+          temperature: request.temperature,
+          max_completion_tokens: request.maxTokens,
+        },
+        { signal: request.signal },
+      );
+      return completion.choices[0]?.message?.content ?? '';
+    } catch (error) {
+      throw toLlmError(error);
+    }
+  }
+}
+
+/** SDK errors reduced to what the pipeline decides on; the message never carries the key. */
+function toLlmError(error: unknown): LlmError {
+  if (error instanceof LlmError) return error;
+  if (error instanceof APIConnectionError) {
+    return new LlmError('The model service could not be reached.', { retryable: true, cause: error });
+  }
+  if (error instanceof APIError) {
+    const status = error.status;
+    if (status === 401 || status === 403) {
+      return new LlmError('The model service refused our credentials.', {
+        retryable: false,
+        status,
+        cause: error,
+      });
+    }
+    if (status === 400 || status === 404 || status === 422) {
+      return new LlmError('The model service rejected the request.', {
+        retryable: false,
+        status,
+        cause: error,
+      });
+    }
+    return new LlmError(
+      status === 429 ? 'The model service is rate limiting us.' : 'The model service failed.',
+      { retryable: true, status, cause: error },
+    );
+  }
+  return new LlmError('The model stream failed.', { retryable: true, cause: error });
+}

@@ -1,0 +1,28 @@
+import type { Conversation } from '../db/entities/Conversation.ts';
+
+export interface ConversationPresentation {
+  id: string;
+  title: string | null;
+  mode: Conversation['mode'];
+  createdAt: string;
+  updatedAt: string;
+  lastMessageAt: string;
+  documents?: { id: string; filename: string; status: string }[];
+}
+
+/** The API shape of a conversation; its documents only when they were loaded. */
+export const presentConversation = (conversation: Conversation): ConversationPresentation => ({
+  id: conversation.id,
+  title: conversation.title ?? null,
+  mode: conversation.mode,
+  createdAt: conversation.createdAt.toISOString(),
+  updatedAt: conversation.updatedAt.toISOString(),
+  lastMessageAt: conversation.lastMessageAt.toISOString(),
+  ...(conversation.documents.isInitialized()
+    ? {
+        documents: conversation.documents
+          .getItems()
+          .map((document) => ({ id: document.id, filename: document.filename, status: document.status })),
+      }
+    : {}),
+});

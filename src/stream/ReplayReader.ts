@@ -1,0 +1,43 @@
+import type { Redis } from 'ioredis';
+import type { StreamEvent } from '../realtime/events.ts';
+import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
+
+export interface ReplayEntry {
+  id: string;
+  event: StreamEvent;
+}
+
+const decodeEntries = (entries: [string, string[]][]): ReplayEntry[] =>
+  entries.map(([id, fields]) => ({ id, event: decodeEvent(fields[fields.indexOf(FIELD) + 1]!) }));
+
+/** Reads an answer's replay log: what a reconnecting client missed, and (for SSE) the live tail. */
+export class ReplayReader {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
+
+  /** Every event after token `afterSeq` (the end of the answer included, once there is one). */
+  async after(messageId: string, afterSeq: number): Promise<ReplayEntry[]> {
+    const entries = await this.redis.xrange(replayKey(this.prefix, messageId), afterSeqStart(afterSeq), '+');
+    return decodeEntries(entries as [string, string[]][]);
+  }
+
+  /**
+   * Blocks (on `blocking`, a connection of its own) until entries after `lastId` arrive or
+   * `blockMs` passes; an empty result means nothing new yet.
+   */
+  async next(blocking: Redis, messageId: string, lastId: string, blockMs: number): Promise<ReplayEntry[]> {
+    const result = (await blocking.xread(
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      replayKey(this.prefix, messageId),
+      lastId,
+    )) as [string, [string, string[]][]][] | null;
+    return result ? decodeEntries(result[0]![1]) : [];
+  }
+}

@@ -1,0 +1,21 @@
+import type { StreamEvent } from '../realtime/events.ts';
+
+/**
+ * Layout of an answer's replay log, the Redis Stream `{prefix}:stream:{messageId}`.
+ * Entry ids are chosen, not generated, so a reader can ask for "after seq N" directly:
+ *   chat:started → 0-1,  chat:token seq n → n-0,  chat:done | chat:error → lastSeq-1.
+ * An exclusive XRANGE from `n-0` therefore returns every token after n and the end, if any.
+ */
+export const replayKey = (prefix: string, messageId: string) => `${prefix}:stream:${messageId}`;
+
+export const STARTED_ID = '0-1';
+export const tokenId = (seq: number) => `${seq}-0`;
+export const terminalId = (lastSeq: number) => `${lastSeq}-1`;
+export const afterSeqStart = (afterSeq: number) => `(${afterSeq}-0`;
+
+export const FIELD = 'e';
+
+export const encodeEvent = (event: StreamEvent) => JSON.stringify(event);
+export const decodeEvent = (raw: string): StreamEvent => JSON.parse(raw) as StreamEvent;
+
+export const isTerminal = (event: StreamEvent) => event.event === 'chat:done' || event.event === 'chat:error';

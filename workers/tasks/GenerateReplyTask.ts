@@ -1,0 +1,287 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { UnrecoverableError } from 'bullmq';
+import { buildContext, type Turn } from '../../src/chat/ContextBuilder.ts';
+import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
+import { CHAT_SYSTEM_PROMPT } from '../../src/chat/prompts.ts';
+import { countTokens } from '../../src/chat/tokenCount.ts';
+import { Conversation } from '../../src/db/entities/Conversation.ts';
+import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
+import { LlmError } from '../../src/llm/LlmProvider.ts';
+import type { GenerateReplyPayload } from '../../src/queues/jobs.ts';
+import { readSettings } from '../../src/settings/RuntimeSettings.ts';
+import type { TokenPublisher } from '../../src/stream/TokenPublisher.ts';
+import { Task, type TaskContext } from '../Task.ts';
+import type { ChatDependencies } from './chatDependencies.ts';
+
+/** How many earlier messages are read to build a context; older ones live in the summary. */
+const HISTORY_WINDOW = 400;
+
+/**
+ * Fills one assistant message: builds the context, streams the model's answer through the
+ * relay, stores it with usage and timings, and always ends the message in a terminal status.
+ * Idempotent by message id: a finished message is never answered twice, and an answer that was
+ * interrupted after tokens went out ends `failed` with its partial text instead of restarting.
+ */
+export class GenerateReplyTask extends Task<GenerateReplyPayload> {
+  private readonly deps: ChatDependencies;
+
+  constructor(deps: ChatDependencies) {
+    super();
+    this.deps = deps;
+  }
+
+  async perform(payload: GenerateReplyPayload, { em, signal, logger }: TaskContext) {
+    const message = await em.findOne(Message, { id: payload.messageId, user: payload.userId });
+    if (!message) return { skipped: 'deleted' };
+    if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) return { skipped: message.status };
+    const target = { userId: payload.userId, conversationId: payload.conversationId, messageId: message.id };
+
+    if (message.status === 'streaming') {
+      // A previous attempt died mid-answer; its tokens already reached the user.
+      await this.endInterrupted(em, message, 'The answer was interrupted (the worker stopped).');
+      return { outcome: 'interrupted' };
+    }
+    const publisher = this.deps.publisher(target);
+    if (await this.cancelRequested(message.id)) {
+      await this.endCancelled(em, message, publisher, {
+        ttftMs: null,
+        latencyMs: null,
+        model: null,
+        promptTokens: 0,
+      });
+      return { outcome: 'cancelled' };
+    }
+
+    const conversation = await em.findOneOrFail(Conversation, {
+      id: payload.conversationId,
+      user: payload.userId,
+    });
+    const settings = await readSettings(em, this.deps.config);
+    const context = buildContext({
+      systemPrompt: CHAT_SYSTEM_PROMPT,
+      summary: conversation.summary ?? null,
+      summaryThroughId: conversation.summaryThroughId ?? null,
+      turns: await this.history(em, message),
+      contextTokens: this.deps.config.chat.contextTokens,
+      answerTokens: settings.maxTokens,
+    });
+    if (context.unsummarizedDropped > 0 && context.lastDroppedId) {
+      await this.deps.queues
+        .add(
+          'chat',
+          'summarize-conversation',
+          { userId: payload.userId, conversationId: conversation.id, throughId: context.lastDroppedId },
+          { jobId: `summarize:${conversation.id}:${context.lastDroppedId}` },
+        )
+        .catch((error: Error) => logger.warn({ err: error.message }, 'summary not enqueued'));
+    }
+
+    // Committed before the first token leaves, so a retry after a crash knows tokens went out.
+    message.status = 'streaming';
+    message.model = settings.model;
+    await em.flush();
+    publisher.started();
+
+    const startedAt = performance.now();
+    let ttftMs: number | null = null;
+    try {
+      const result = await this.deps.provider.stream(
+        {
+          model: settings.model,
+          messages: context.messages,
+          temperature: settings.temperature,
+          maxTokens: settings.maxTokens,
+          signal,
+        },
+        (delta) => {
+          ttftMs ??= Math.round(performance.now() - startedAt);
+          publisher.push(delta);
+        },
+      );
+      const latencyMs = Math.round(performance.now() - startedAt);
+      if (result.aborted) {
+        if (signal.reason === USER_CANCEL_REASON || (await this.cancelRequested(message.id))) {
+          await this.endCancelled(em, message, publisher, {
+            ttftMs,
+            latencyMs,
+            model: result.model,
+            promptTokens: context.promptTokens,
+          });
+          return { outcome: 'cancelled' };
+        }
+        await this.endFailed(
+          em,
+          message,
+          publisher,
+          'The answer was interrupted (the worker is shutting down).',
+          true,
+        );
+        return { outcome: 'interrupted' };
+      }
+      const content = publisher.content;
+      const usage = result.usage ?? {
+        promptTokens: context.promptTokens,
+        completionTokens: countTokens(content),
+      };
+      Object.assign(message, {
+        status: 'complete',
+        content,
+        model: result.model,
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        ttftMs,
+        latencyMs,
+        citations: [],
+        error: null,
+      });
+      conversation.lastMessageAt = new Date();
+      await em.flush();
+      await publisher.finish({
+        event: 'chat:done',
+        data: {
+          conversationId: conversation.id,
+          messageId: message.id,
+          status: 'complete',
+          content,
+          usage,
+          citations: [],
+          model: result.model,
+          ttftMs,
+          latencyMs,
+        },
+      });
+      if (!conversation.title) {
+        await this.deps.queues
+          .add(
+            'chat',
+            'generate-title',
+            { userId: payload.userId, conversationId: conversation.id },
+            { jobId: `title:${conversation.id}` },
+          )
+          .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
+      }
+      return { outcome: 'complete', completionTokens: usage.completionTokens, ttftMs, latencyMs };
+    } catch (error) {
+      const llmError = error instanceof LlmError ? error : undefined;
+      if (!llmError) throw error; // unexpected: BullMQ retries; onFailed ends the message on the last try
+      logger.warn(
+        { status: llmError.status, err: llmError.message, streamed: publisher.lastSeq > 0 },
+        'generation failed',
+      );
+      await this.endFailed(em, message, publisher, llmError.message, llmError.retryable);
+      // Ended and told: no BullMQ retry may restart it and duplicate text.
+      throw new UnrecoverableError(llmError.message);
+    }
+  }
+
+  /** Last attempt failed in an unexpected way (or the job stalled too often): end the message. */
+  override async onFailed(payload: GenerateReplyPayload, error: Error, { em }: Omit<TaskContext, 'signal'>) {
+    const message = await em.findOne(Message, { id: payload.messageId, user: payload.userId });
+    if (!message || TERMINAL_MESSAGE_STATUSES.includes(message.status)) return;
+    await this.endInterrupted(em, message, `The answer could not be completed (${error.message}).`);
+  }
+
+  private async history(em: EntityManager, message: Message): Promise<Turn[]> {
+    const rows = await em.find(
+      Message,
+      {
+        conversation: message.conversation,
+        id: { $lte: message.replyTo! },
+        role: { $in: ['user', 'assistant'] },
+      },
+      { orderBy: { id: 'desc' }, limit: HISTORY_WINDOW },
+    );
+    rows.reverse();
+    // One answer per user turn: the latest complete one (regenerations replace earlier ones).
+    const answers = new Map<string, Message>();
+    for (const row of rows)
+      if (row.role === 'assistant' && row.status === 'complete' && row.replyTo) answers.set(row.replyTo, row);
+    const turns: Turn[] = [];
+    for (const row of rows) {
+      if (row.role !== 'user') continue;
+      turns.push({ id: row.id, role: 'user', content: row.content });
+      const answer = answers.get(row.id);
+      if (answer && row.id !== message.replyTo)
+        turns.push({ id: answer.id, role: 'assistant', content: answer.content });
+    }
+    return turns;
+  }
+
+  private async cancelRequested(messageId: string): Promise<boolean> {
+    return (
+      (await this.deps.streamRedis.exists(cancelFlagKey(this.deps.config.redis.queuePrefix, messageId))) === 1
+    );
+  }
+
+  private async endCancelled(
+    em: EntityManager,
+    message: Message,
+    publisher: TokenPublisher,
+    facts: { ttftMs: number | null; latencyMs: number | null; model: string | null; promptTokens: number },
+  ) {
+    publisher.flush();
+    const content = publisher.content;
+    const usage = { promptTokens: facts.promptTokens, completionTokens: content ? countTokens(content) : 0 };
+    Object.assign(message, {
+      status: 'cancelled',
+      content,
+      model: facts.model,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      ttftMs: facts.ttftMs,
+      latencyMs: facts.latencyMs,
+    });
+    await em.flush();
+    await publisher.finish({
+      event: 'chat:done',
+      data: {
+        conversationId: message.conversation.id,
+        messageId: message.id,
+        status: 'cancelled',
+        content,
+        usage,
+        citations: [],
+        model: facts.model,
+        ttftMs: facts.ttftMs,
+        latencyMs: facts.latencyMs,
+      },
+    });
+    await this.deps.streamRedis.expire(
+      cancelFlagKey(this.deps.config.redis.queuePrefix, message.id),
+      CANCEL_FLAG_TTL_SECONDS,
+    );
+  }
+
+  private async endFailed(
+    em: EntityManager,
+    message: Message,
+    publisher: TokenPublisher,
+    reason: string,
+    retryable: boolean,
+  ) {
+    publisher.flush();
+    Object.assign(message, { status: 'failed', content: publisher.content, error: reason });
+    await em.flush();
+    await publisher.finish({
+      event: 'chat:error',
+      data: {
+        conversationId: message.conversation.id,
+        messageId: message.id,
+        code: 'llm_unavailable',
+        message: reason,
+        retryable,
+      },
+    });
+  }
+
+  /** Ends an answer whose worker is gone, with the text its replay log shows was streamed. */
+  private async endInterrupted(em: EntityManager, message: Message, reason: string) {
+    const soFar = await this.deps.streamedSoFar(message.id);
+    const target = {
+      userId: message.user.id,
+      conversationId: message.conversation.id,
+      messageId: message.id,
+    };
+    await this.endFailed(em, message, this.deps.publisher(target, soFar), reason, true);
+  }
+}
