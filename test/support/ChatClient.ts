@@ -1,0 +1,125 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+  ChatDone,
+  ChatErrorEvent,
+  ChatSendResult,
+  ChatStarted,
+  ChatToken,
+} from '../../src/realtime/events.ts';
+import { emitAck } from './socketAck.ts';
+
+export interface AnswerRecord {
+  started: boolean;
+  /** Tokens by seq; a seq seen twice (live and replayed) is kept once. */
+  tokens: Map<number, string>;
+  duplicates: number;
+  done?: ChatDone;
+  error?: ChatErrorEvent;
+}
+
+/**
+ * One Socket.IO tab of a user, recording every chat event per message, with waits on those
+ * events (never on time).
+ */
+export class ChatClient {
+  readonly socket: Socket;
+  readonly answers = new Map<string, AnswerRecord>();
+  readonly conversationUpdates: { conversationId: string; title: string | null }[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('chat:started', (event: ChatStarted) =>
+      this.record(event.messageId, (answer) => (answer.started = true)),
+    );
+    socket.on('chat:token', (event: ChatToken) =>
+      this.record(event.messageId, (answer) => {
+        if (answer.tokens.has(event.seq)) answer.duplicates += 1;
+        else answer.tokens.set(event.seq, event.delta);
+      }),
+    );
+    socket.on('chat:done', (event: ChatDone) =>
+      this.record(event.messageId, (answer) => (answer.done = event)),
+    );
+    socket.on('chat:error', (event: ChatErrorEvent) =>
+      this.record(event.messageId, (answer) => (answer.error = event)),
+    );
+    socket.on('conversation:updated', (event: { conversationId: string; title: string | null }) => {
+      this.conversationUpdates.push(event);
+      this.notify();
+    });
+  }
+
+  static async connect(url: string, token: string): Promise<ChatClient> {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, auth: { token } });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return new ChatClient(socket);
+  }
+
+  async send(payload: Record<string, unknown>): Promise<ChatSendResult> {
+    const [error, result] = await emitAck<ChatSendResult>(this.socket, 'chat:send', payload);
+    if (error) throw new Error(`chat:send refused: ${error.code} ${error.message}`);
+    return result!;
+  }
+
+  emit<Result>(event: string, payload: unknown) {
+    return emitAck<Result>(this.socket, event, payload);
+  }
+
+  answer(messageId: string): AnswerRecord {
+    let answer = this.answers.get(messageId);
+    if (!answer) {
+      answer = { started: false, tokens: new Map(), duplicates: 0 };
+      this.answers.set(messageId, answer);
+    }
+    return answer;
+  }
+
+  /** The deltas in seq order, and whether seq ran 1..n without a gap. */
+  text(messageId: string): { text: string; gapFree: boolean; lastSeq: number } {
+    const seqs = [...this.answer(messageId).tokens.keys()].sort((a, b) => a - b);
+    return {
+      text: seqs.map((seq) => this.answer(messageId).tokens.get(seq)).join(''),
+      gapFree: seqs.every((seq, index) => seq === index + 1),
+      lastSeq: seqs.at(-1) ?? 0,
+    };
+  }
+
+  until(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  untilEnded(messageId: string): Promise<AnswerRecord> {
+    return this.until(() => Boolean(this.answer(messageId).done || this.answer(messageId).error)).then(() =>
+      this.answer(messageId),
+    );
+  }
+
+  untilTokens(messageId: string, count: number): Promise<void> {
+    return this.until(() => this.answer(messageId).tokens.size >= count);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+
+  private record(messageId: string, change: (answer: AnswerRecord) => void) {
+    change(this.answer(messageId));
+    this.notify();
+  }
+
+  private notify() {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
