@@ -71,7 +71,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
           'chat',
           'summarize-conversation',
           { userId: payload.userId, conversationId: conversation.id, throughId: context.lastDroppedId },
-          { jobId: `summarize:${conversation.id}:${context.lastDroppedId}` },
+          { jobId: `summarize-${conversation.id}-${context.lastDroppedId}` },
         )
         .catch((error: Error) => logger.warn({ err: error.message }, 'summary not enqueued'));
     }
@@ -156,7 +156,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
             'chat',
             'generate-title',
             { userId: payload.userId, conversationId: conversation.id },
-            { jobId: `title:${conversation.id}` },
+            { jobId: `title-${conversation.id}` },
           )
           .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
       }
