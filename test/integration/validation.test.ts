@@ -18,6 +18,8 @@ describe('bad input on every JSON body → 400 with field-level errors', () => {
   let api: ApiClient;
   let admin: string;
   let targetId: string;
+  let conversationId: string;
+  let userToken: string;
 
   before(async () => {
     edge = await startInProcessEdge({
@@ -26,15 +28,68 @@ describe('bad input on every JSON body → 400 with field-level errors', () => {
       QUEUE_PREFIX: uniqueQueuePrefix('validation'),
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      MAX_JSON_BYTES: '4096',
+      MAX_JSON_BYTES: '65536',
     });
     api = new ApiClient(edge.url);
     admin = (await api.request('POST', '/api/v1/auth/login', { body: ADMIN })).body.accessToken;
-    targetId = (await api.signup('target')).user.id;
+    const target = await api.signup('target');
+    targetId = target.user.id;
+    userToken = target.accessToken;
+    conversationId = (await api.request('POST', '/api/v1/conversations', { token: userToken, body: {} })).body
+      .id;
   });
   after(() => edge?.stop());
 
-  const endpoints: { method: string; path: () => string; auth?: boolean; cases: Case[] }[] = [
+  const endpoints: { method: string; path: () => string; auth?: boolean | 'user'; cases: Case[] }[] = [
+    {
+      method: 'POST',
+      path: () => '/api/v1/conversations',
+      auth: 'user',
+      cases: [
+        {
+          name: 'wrong types',
+          body: { title: 5, mode: 'chatty', documentIds: 'all' },
+          paths: ['body.title', 'body.mode', 'body.documentIds'],
+        },
+        { name: 'oversized strings', body: { title: long(300) }, paths: ['body.title'] },
+        { name: 'unknown fields', body: { title: 'x', owner: 'someone' }, paths: ['body.owner'] },
+        {
+          name: 'a malformed document id',
+          body: { documentIds: ['not-a-uuid'] },
+          paths: ['body.documentIds.0'],
+        },
+      ],
+    },
+    {
+      method: 'PATCH',
+      path: () => `/api/v1/conversations/${conversationId}`,
+      auth: 'user',
+      cases: [
+        { name: 'missing fields', body: {}, paths: ['body'] },
+        { name: 'wrong types', body: { title: 5, mode: 1 }, paths: ['body.title', 'body.mode'] },
+        { name: 'oversized strings', body: { title: long(300) }, paths: ['body.title'] },
+        { name: 'unknown fields', body: { title: 'x', pinned: true }, paths: ['body.pinned'] },
+      ],
+    },
+    {
+      method: 'POST',
+      path: () => `/api/v1/conversations/${conversationId}/messages`,
+      auth: 'user',
+      cases: [
+        { name: 'missing fields', body: {}, paths: ['body.content'] },
+        {
+          name: 'wrong types',
+          body: { content: 1, clientMessageId: 2 },
+          paths: ['body.content', 'body.clientMessageId'],
+        },
+        {
+          name: 'oversized strings',
+          body: { content: long(32_001), clientMessageId: long(101) },
+          paths: ['body.content', 'body.clientMessageId'],
+        },
+        { name: 'unknown fields', body: { content: 'hi', role: 'system' }, paths: ['body.role'] },
+      ],
+    },
     {
       method: 'POST',
       path: () => '/api/v1/auth/signup',
@@ -123,7 +178,7 @@ describe('bad input on every JSON body → 400 with field-level errors', () => {
       it(`${endpoint.method} ${endpoint.path().replace(/[0-9a-f-]{36}/, ':id')}: ${testCase.name}`, async () => {
         const response = await api.request(endpoint.method, endpoint.path(), {
           body: testCase.body,
-          token: endpoint.auth ? admin : undefined,
+          token: endpoint.auth === 'user' ? userToken : endpoint.auth ? admin : undefined,
         });
         expect(response.status, JSON.stringify(response.body)).to.equal(400);
         expect(response.headers.get('content-type')).to.match(/problem\+json/);
@@ -163,7 +218,7 @@ describe('bad input on every JSON body → 400 with field-level errors', () => {
     expect(broken.body.code).to.equal('invalid_json');
 
     const huge = await api.request('POST', '/api/v1/auth/login', {
-      body: { email: 'a@example.com', password: long(8_000) },
+      body: { email: 'a@example.com', password: long(70_000) },
     });
     expect(huge.status).to.equal(413);
     expect(huge.body.code).to.equal('payload_too_large');
