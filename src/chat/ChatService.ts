@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelChannel, cancelFlagKey } from './cancellation.ts';
+import { doneFromStoredMessage } from './storedOutcome.ts';
 
 export interface SendInput {
   conversationId?: string;
@@ -204,20 +205,7 @@ export class ChatService {
       conversationId: message.conversation.id,
       messageId: message.id,
     };
-    await this.publisherFor(target).finish({
-      event: 'chat:done',
-      data: {
-        conversationId: target.conversationId,
-        messageId: message.id,
-        status: 'cancelled',
-        content: '',
-        usage: { promptTokens: 0, completionTokens: 0 },
-        citations: [],
-        model: null,
-        ttftMs: null,
-        latencyMs: null,
-      },
-    });
+    await this.publisherFor(target).finish(doneFromStoredMessage(message));
   }
 
   private async findTurnByClientId(user: User, clientMessageId: string): Promise<Turn | null> {

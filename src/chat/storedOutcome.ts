@@ -1,11 +1,13 @@
 import type { Message } from '../db/entities/Message.ts';
 import type { StreamEvent } from '../realtime/events.ts';
 
+export type TerminalEvent = Extract<StreamEvent, { event: 'chat:done' | 'chat:error' }>;
+
 /**
- * The final event of an answer, rebuilt from the database: for a client that asks after the
- * replay log has expired. Failed answers end with chat:error, the others with chat:done.
+ * The final event of an answer, built from the stored message: what the worker announces when
+ * the answer ends, and what a client gets who asks after the replay log has expired. Failed answers end with chat:error, the others with chat:done.
  */
-export function doneFromStoredMessage(message: Message): StreamEvent {
+export function doneFromStoredMessage(message: Message): TerminalEvent {
   const conversationId = message.conversation.id;
   if (message.status === 'failed') {
     return {

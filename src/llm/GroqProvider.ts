@@ -26,14 +26,10 @@ export class GroqProvider implements LlmProvider {
     let model = request.model;
     try {
       const stream = await this.client.chat.completions.create(
+        { ...completionParams(request), stream: true },
         {
-          model: request.model,
-          messages: request.messages,
-          temperature: request.temperature,
-          max_completion_tokens: request.maxTokens,
-          stream: true,
+          signal: request.signal,
         },
-        { signal: request.signal },
       );
       for await (const chunk of stream) {
         model = chunk.model ?? model;
@@ -60,21 +56,22 @@ export class GroqProvider implements LlmProvider {
 
   async complete(request: GenerationRequest): Promise<string> {
     try {
-      const completion = await this.client.chat.completions.create(
-        {
-          model: request.model,
-          messages: request.messages,
-          temperature: request.temperature,
-          max_completion_tokens: request.maxTokens,
-        },
-        { signal: request.signal },
-      );
+      const completion = await this.client.chat.completions.create(completionParams(request), {
+        signal: request.signal,
+      });
       return completion.choices[0]?.message?.content ?? '';
     } catch (error) {
       throw toLlmError(error);
     }
   }
 }
+
+const completionParams = (request: GenerationRequest) => ({
+  model: request.model,
+  messages: request.messages,
+  temperature: request.temperature,
+  max_completion_tokens: request.maxTokens,
+});
 
 /** SDK errors reduced to what the pipeline decides on; the message never carries the key. */
 function toLlmError(error: unknown): LlmError {

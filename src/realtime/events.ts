@@ -1,3 +1,5 @@
+import type { Citation } from '../db/entities/Message.ts';
+
 /**
  * The Socket.IO contract, typed once for the edge server, the worker-side emitter and clients.
  * Every client → server event takes an ack `(error, result)`.
@@ -45,15 +47,8 @@ export interface ChatToken {
   delta: string;
 }
 
-export interface ChatCitation {
-  n: number;
-  documentId: string;
-  chunkId: string;
-  filename: string;
-  page?: number | null;
-  snippet: string;
-  score: number;
-}
+/** Where a grounded answer's passage [n] came from (stored with the message). */
+export type ChatCitation = Citation;
 
 export interface ChatDone {
   conversationId: string;

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { TerminalEvent } from '../chat/storedOutcome.ts';
 import type { Logger } from '../logger.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
-import { type ChatDone, type ChatErrorEvent, type StreamEvent, userRoom } from '../realtime/events.ts';
+import { type StreamEvent, userRoom } from '../realtime/events.ts';
 import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
 
 export interface PublisherOptions {
@@ -89,9 +90,7 @@ export class TokenPublisher {
   }
 
   /** The last event of the answer; waits until Redis has it, so a replay after this sees the end. */
-  async finish(
-    event: { event: 'chat:done'; data: ChatDone } | { event: 'chat:error'; data: ChatErrorEvent },
-  ): Promise<void> {
+  async finish(event: TerminalEvent): Promise<void> {
     this.flush();
     this.publish(terminalId(this.seq), event);
     await this.redis.expire(this.key, this.options.ttlSeconds).catch((error: Error) => {

@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { buildContext, type Turn } from '../../src/chat/ContextBuilder.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
 import { CHAT_SYSTEM_PROMPT } from '../../src/chat/prompts.ts';
+import { doneFromStoredMessage } from '../../src/chat/storedOutcome.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
@@ -136,20 +137,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       });
       conversation.lastMessageAt = new Date();
       await em.flush();
-      await publisher.finish({
-        event: 'chat:done',
-        data: {
-          conversationId: conversation.id,
-          messageId: message.id,
-          status: 'complete',
-          content,
-          usage,
-          citations: [],
-          model: result.model,
-          ttftMs,
-          latencyMs,
-        },
-      });
+      await publisher.finish(doneFromStoredMessage(message));
       if (!conversation.title) {
         await this.deps.queues
           .add(
@@ -232,20 +220,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       latencyMs: facts.latencyMs,
     });
     await em.flush();
-    await publisher.finish({
-      event: 'chat:done',
-      data: {
-        conversationId: message.conversation.id,
-        messageId: message.id,
-        status: 'cancelled',
-        content,
-        usage,
-        citations: [],
-        model: facts.model,
-        ttftMs: facts.ttftMs,
-        latencyMs: facts.latencyMs,
-      },
-    });
+    await publisher.finish(doneFromStoredMessage(message));
     await this.deps.streamRedis.expire(
       cancelFlagKey(this.deps.config.redis.queuePrefix, message.id),
       CANCEL_FLAG_TTL_SECONDS,
