@@ -271,21 +271,25 @@ describe('streaming chat: send → queue → worker → Groq → every tab', fun
     stub.configure({ tokensPerSecond: 20, answerTokens: 200 });
     await worker.stop('SIGTERM');
     const doomed = await ChildService.start('workers/index.ts', workerEnv(), 'workers started');
-    const client = await connect(alice, 0);
-    const turn = await client.send({
-      content: 'about to crash',
-      conversationId: await titledConversation(alice),
-    });
-    await client.untilTokens(turn.assistantMessageId, 2);
-    worker = await ChildService.start('workers/index.ts', workerEnv(), 'workers started');
-    expect(await doomed.stop('SIGKILL')).to.deep.equal({ code: null, signal: 'SIGKILL' });
+    try {
+      const client = await connect(alice, 0);
+      const turn = await client.send({
+        content: 'about to crash',
+        conversationId: await titledConversation(alice),
+      });
+      await client.untilTokens(turn.assistantMessageId, 2);
+      worker = await ChildService.start('workers/index.ts', workerEnv(), 'workers started');
+      expect(await doomed.stop('SIGKILL')).to.deep.equal({ code: null, signal: 'SIGKILL' });
 
-    // The survivor takes the stalled job over once its lock lapses (JOB_LOCK_MS=2000).
-    const answer = await client.untilEnded(turn.assistantMessageId);
-    expect(answer.error).to.include({ retryable: true });
-    const stored = await storedMessage(alice, turn.conversationId, turn.assistantMessageId);
-    expect(stored.status).to.equal('failed');
-    expect(client.text(turn.assistantMessageId).text.startsWith(stored.content)).to.equal(true);
-    expect(stored.content.length).to.be.greaterThan(0);
+      // The survivor takes the stalled job over once its lock lapses (JOB_LOCK_MS=2000).
+      const answer = await client.untilEnded(turn.assistantMessageId);
+      expect(answer.error).to.include({ retryable: true });
+      const stored = await storedMessage(alice, turn.conversationId, turn.assistantMessageId);
+      expect(stored.status).to.equal('failed');
+      expect(client.text(turn.assistantMessageId).text.startsWith(stored.content)).to.equal(true);
+      expect(stored.content.length).to.be.greaterThan(0);
+    } finally {
+      await doomed.stop('SIGKILL');
+    }
   });
 });
