@@ -115,6 +115,7 @@ const environmentSchema = z.object({
   RATE_LIMIT_UPLOADS: rateLimit('30/1h'),
 
   RETENTION_DAYS: intFrom(30, 0, 36_500),
+  RETENTION_CRON: z.string().trim().min(9).default('17 3 * * *'),
   MAX_UPLOAD_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']),
   CORS_ORIGINS: list([]),
@@ -162,6 +163,8 @@ export interface Config {
   auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
   retentionDays: number;
+  /** When the maintenance run happens (cron, UTC). */
+  retentionCron: string;
   maxUploadBytes: number;
   smtpUrl?: string;
 }
@@ -228,6 +231,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimits: { auth: e.RATE_LIMIT_AUTH, messages: e.RATE_LIMIT_MESSAGES, uploads: e.RATE_LIMIT_UPLOADS },
     retentionDays: e.RETENTION_DAYS,
+    retentionCron: e.RETENTION_CRON,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     smtpUrl: e.SMTP_URL,
   };

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { cancelChannel, USER_CANCEL_REASON } from '../src/chat/cancellation.ts';
 import type { QueueName } from '../src/config.ts';
+import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { createRealtimeEmitter } from '../src/realtime/emitter.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { Task } from './Task.ts';
@@ -72,6 +73,12 @@ export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
     return worker;
   });
+
+  if (queueNames.includes('maintenance')) {
+    scheduleMaintenance(runtime.queues, config).catch((error: Error) =>
+      logger.error({ err: error.message }, 'maintenance schedule not registered'),
+    );
+  }
 
   // A cancel published by any edge reaches every worker; the one holding the job aborts it.
   const chatWorker = workers.find((worker) => worker.name === 'chat');

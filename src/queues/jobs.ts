@@ -41,6 +41,10 @@ export interface SummarizePayload extends ConversationPayload {
   throughId: string;
 }
 
+export interface MaintenancePayload {
+  trigger: 'schedule' | 'admin';
+}
+
 export interface JobCatalog {
   chat: {
     'generate-reply': GenerateReplyPayload;
@@ -48,7 +52,11 @@ export interface JobCatalog {
     'summarize-conversation': SummarizePayload;
   };
   ingest: { 'ingest-document': IngestDocumentPayload };
-  maintenance: { probe: ProbePayload; 'send-verification-email': VerificationEmailPayload };
+  maintenance: {
+    probe: ProbePayload;
+    'send-verification-email': VerificationEmailPayload;
+    'maintenance-run': MaintenancePayload;
+  };
 }
 
 export type JobName<Q extends QueueName> = keyof JobCatalog[Q] & string;
@@ -68,5 +76,6 @@ export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions 
     probe: { attempts: 1 },
     // SMTP outages last minutes: back off from 30 s, five tries.
     'send-verification-email': { attempts: 5, backoff: { type: 'exponential', delay: 30_000 } },
+    'maintenance-run': { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
   },
 };

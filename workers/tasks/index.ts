@@ -9,6 +9,7 @@ import type { Task } from '../Task.ts';
 import { ChatDependencies } from './chatDependencies.ts';
 import { GenerateReplyTask } from './GenerateReplyTask.ts';
 import { GenerateTitleTask } from './GenerateTitleTask.ts';
+import { MaintenanceRunTask } from './MaintenanceRunTask.ts';
 import { ProbeTask } from './ProbeTask.ts';
 import { SendVerificationEmailTask } from './SendVerificationEmailTask.ts';
 import { SummarizeConversationTask } from './SummarizeConversationTask.ts';
@@ -38,6 +39,7 @@ export function createTasks(
     ingest: {},
     maintenance: {
       probe: new ProbeTask(),
+      'maintenance-run': new MaintenanceRunTask({ config, queues, redis: relay.streamRedis }),
       'send-verification-email': new SendVerificationEmailTask(mailer, accessTokens, publicUrl),
     },
   };

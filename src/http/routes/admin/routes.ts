@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { User } from '../../../db/entities/User.ts';
+import { readLastRun } from '../../../maintenance/MaintenanceReport.ts';
 import { authorizeAdmin, authorizeManageUser } from '../../../policies/users.ts';
 import { presentUser } from '../../../presenters/user.ts';
 import { isSettingKey, readSettings, writeSetting } from '../../../settings/RuntimeSettings.ts';
@@ -69,6 +70,16 @@ export function adminRoutes(services: EdgeServices): Router {
     // Foreign keys cascade: conversations, messages, documents, chunks and tokens go with the user.
     await em.nativeDelete(User, { id });
     ctx.status = 204;
+  });
+
+  router.get('/maintenance', async (ctx) => {
+    ctx.body = { lastRun: await readLastRun(orm.em) };
+  });
+
+  router.post('/maintenance/run', async (ctx) => {
+    const job = await services.queues.add('maintenance', 'maintenance-run', { trigger: 'admin' });
+    ctx.status = 202;
+    ctx.body = { jobId: job.id };
   });
 
   router.get('/settings', async (ctx) => {
