@@ -70,7 +70,8 @@ export class TokenPublisher {
   push(delta: string): void {
     if (!delta) return;
     this.buffer += delta;
-    if (this.buffer.length >= this.options.flushChars) this.flush();
+    // The first token goes out at once: batching it would add flushMs to every time to first token.
+    if (this.seq === 0 || this.buffer.length >= this.options.flushChars) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs);
   }
 
