@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../src/config.ts';
+import type { Config, QueueName } from '../../src/config.ts';
 import { Document } from '../../src/db/entities/Document.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { type MaintenanceCounts, saveLastRun } from '../../src/maintenance/MaintenanceReport.ts';
@@ -104,50 +104,47 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
   }
 
   /** Answers still pending or streaming long after their last change, whose chat job is gone. */
-  private async endStuckMessages(em: EntityManager): Promise<number> {
-    const stale = new Date(Date.now() - STUCK_AFTER_MS);
-    const rows: { id: string }[] = await em
-      .getConnection()
-      .execute(
-        `select id from messages where status in ('pending', 'streaming') and updated_at < ? limit ${BATCH}`,
-        [stale],
-      );
-    let ended = 0;
-    for (const { id } of rows) {
-      if (await this.queues.get('chat').getJob(id)) continue;
-      ended += await em.nativeUpdate(
-        Message,
-        { id, status: { $in: ['pending', 'streaming'] } },
-        {
-          status: 'failed',
-          error: 'The answer was lost (its job no longer exists); regenerate it.',
-        },
-      );
-    }
-    return ended;
+  private endStuckMessages(em: EntityManager): Promise<number> {
+    return this.endStuck(em, Message, 'messages', ['pending', 'streaming'], 'chat', {
+      status: 'failed',
+      error: 'The answer was lost (its job no longer exists); regenerate it.',
+    });
   }
 
   /** Documents queued or processing long after their last change, whose ingest job is gone. */
-  private async failStuckDocuments(em: EntityManager): Promise<number> {
+  private failStuckDocuments(em: EntityManager): Promise<number> {
+    return this.endStuck(em, Document, 'documents', ['queued', 'processing'], 'ingest', {
+      status: 'failed',
+      error: 'Processing stopped unexpectedly; upload the document again.',
+    });
+  }
+
+  /** Rows left in an unfinished status whose job (same id as the row) no longer exists. */
+  private async endStuck(
+    em: EntityManager,
+    entity: typeof Message | typeof Document,
+    table: string,
+    unfinished: string[],
+    queue: QueueName,
+    ending: { status: 'failed'; error: string },
+  ): Promise<number> {
     const stale = new Date(Date.now() - STUCK_AFTER_MS);
     const rows: { id: string }[] = await em
       .getConnection()
       .execute(
-        `select id from documents where status in ('queued', 'processing') and updated_at < ? limit ${BATCH}`,
-        [stale],
+        `select id from "${table}" where status in (${unfinished.map(() => '?').join(', ')}) and updated_at < ? limit ${BATCH}`,
+        [...unfinished, stale],
       );
-    let failed = 0;
+    let ended = 0;
     for (const { id } of rows) {
-      if (await this.queues.get('ingest').getJob(id)) continue;
-      failed += await em.nativeUpdate(
-        Document,
-        { id, status: { $in: ['queued', 'processing'] } },
-        {
-          status: 'failed',
-          error: 'Processing stopped unexpectedly; upload the document again.',
-        },
+      if (await this.queues.get(queue).getJob(id)) continue;
+      // Only if still unfinished: the job may have ended it meanwhile.
+      ended += await em.nativeUpdate(
+        entity as typeof Message,
+        { id, status: { $in: unfinished as never } },
+        ending as never,
       );
     }
-    return failed;
+    return ended;
   }
 }
