@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { LlmHealth } from './health/LlmHealth.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
+import { createLlmProvider } from './llm/createLlmProvider.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
@@ -65,7 +67,10 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     replay,
     redis,
   };
-  const app = await createApp(services, new Readiness({ orm, redis: commands, queues }));
+  const app = await createApp(
+    services,
+    new Readiness({ orm, redis: commands, queues, llm: new LlmHealth(createLlmProvider(config)) }),
+  );
   server.on('request', app.callback());
 
   await new Promise<void>((listening, failed) => {

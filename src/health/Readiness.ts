@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Orm } from '../db/orm.ts';
 import type { Queues } from '../queues/Queues.ts';
+import type { LlmHealth } from './LlmHealth.ts';
 
 export interface CheckResult {
-  status: 'ok' | 'fail';
+  /** `degraded` is reported but doesn't make the service unready (advisory checks). */
+  status: 'ok' | 'fail' | 'degraded';
   latencyMs: number;
   error?: string;
   details?: Record<string, unknown>;
@@ -27,7 +29,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 export class Readiness {
   private readonly checks: Record<string, Check>;
 
-  constructor(deps: { orm: Orm; redis: Redis; queues: Queues }) {
+  private readonly llm?: LlmHealth;
+
+  constructor(deps: { orm: Orm; redis: Redis; queues: Queues; llm?: LlmHealth }) {
+    this.llm = deps.llm;
     this.checks = {
       postgres: async () => {
         await deps.orm.em.getConnection().execute('select 1');
@@ -64,7 +69,12 @@ export class Readiness {
     const entries = await Promise.all(
       Object.entries(this.checks).map(async ([name, check]) => [name, await runCheck(check)] as const),
     );
-    const checks = Object.fromEntries(entries);
+    const checks: Record<string, CheckResult> = Object.fromEntries(entries);
+    if (this.llm) {
+      const started = performance.now();
+      const { status, error, ...details } = await this.llm.status();
+      checks.llm = { status, latencyMs: elapsed(started), ...(error ? { error } : {}), details };
+    }
     const failing = entries.filter(([, result]) => result.status === 'fail').map(([name]) => name);
     return { status: failing.length === 0 ? 'ready' : 'unavailable', failing, checks };
   }

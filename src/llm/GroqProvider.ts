@@ -54,6 +54,15 @@ export class GroqProvider implements LlmProvider {
     return { model, usage, finishReason, aborted: false };
   }
 
+  /** Lists the models: needs a valid key and a reachable API, costs no tokens. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.client.models.list({ signal, maxRetries: 0, timeout: 5_000 });
+    } catch (error) {
+      throw toLlmError(error);
+    }
+  }
+
   async complete(request: GenerationRequest): Promise<string> {
     try {
       const completion = await this.client.chat.completions.create(completionParams(request), {

@@ -32,6 +32,8 @@ export interface LlmProvider {
   stream(request: GenerationRequest, onToken: (delta: string) => void): Promise<GenerationResult>;
   /** A short, whole answer (titles, summaries). */
   complete(request: GenerationRequest): Promise<string>;
+  /** Cheap proof that the provider answers and accepts our credentials; throws LlmError otherwise. */
+  probe(signal?: AbortSignal): Promise<void>;
 }
 
 /**

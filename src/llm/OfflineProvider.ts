@@ -19,6 +19,9 @@ export class OfflineProvider implements LlmProvider {
     return { model: OFFLINE_MODEL, usage: null, finishReason: 'stop', aborted: false };
   }
 
+  /** Nothing to reach: always fine. */
+  async probe(): Promise<void> {}
+
   /** Titles and summaries without a model: the first words of the last message given. */
   async complete(request: GenerationRequest): Promise<string> {
     const last = request.messages.at(-1)?.content ?? '';

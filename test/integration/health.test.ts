@@ -55,7 +55,10 @@ describe('edge health and HTTP basics', () => {
     const report = (await response.json()) as ReadinessReport;
     expect(response.status, JSON.stringify(report)).to.equal(200);
     expect(report.status).to.equal('ready');
-    expect(Object.keys(report.checks)).to.have.members(['postgres', 'pgvector', 'redis', 'queues']);
+    expect(Object.keys(report.checks)).to.have.members(['postgres', 'pgvector', 'redis', 'queues', 'llm']);
+    // No GROQ_API_KEY here: the offline provider, which is always fine.
+    expect(report.checks.llm).to.deep.include({ status: 'ok' });
+    expect(report.checks.llm!.details).to.include({ provider: 'offline' });
     expect(report.checks.queues!.details).to.have.keys('chat', 'ingest', 'maintenance');
   });
 

@@ -18,6 +18,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+const MODELS_PATH = '/openai/v1/models';
 const COMPLETIONS_PATH = '/openai/v1/chat/completions';
 const SYSTEM_FINGERPRINT = 'fp_groqstub';
 
@@ -223,8 +224,37 @@ export class GroqStub extends EventEmitter<StubEvents> {
 
   // ---- request handling ----
 
+  /** How many times the models list was asked for (what health checks call). */
+  modelListRequests = 0;
+
+  /** GET /openai/v1/models: Groq's model list, or 401 for a missing or rejected key. */
+  #answerModels(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    this.modelListRequests += 1;
+    const key = bearerKey(req.headers.authorization);
+    if (!key || key === this.#options.rejectKey) {
+      sendJson(res, 401, groqError('Invalid API Key', 'invalid_request_error', 'invalid_api_key'));
+      return;
+    }
+    const created = Math.floor(Date.now() / 1000);
+    sendJson(res, 200, {
+      object: 'list',
+      data: ['llama-3.1-8b-instant', 'llama-3.3-70b-versatile'].map((id) => ({
+        id,
+        object: 'model',
+        created,
+        owned_by: 'Meta',
+        active: true,
+      })),
+    });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', this.baseURL).pathname;
+    if (req.method === 'GET' && path === MODELS_PATH) {
+      this.#answerModels(req, res);
+      return;
+    }
     if (req.method !== 'POST' || path !== COMPLETIONS_PATH) {
       req.resume();
       sendJson(
