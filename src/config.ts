@@ -114,6 +114,11 @@ const environmentSchema = z.object({
   RATE_LIMIT_MESSAGES: rateLimit('30/1m'),
   RATE_LIMIT_UPLOADS: rateLimit('30/1h'),
 
+  METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  WORKER_METRICS_PORT: intFrom(0, 0, 65535),
   RETENTION_DAYS: intFrom(30, 0, 36_500),
   RETENTION_CRON: z.string().trim().min(9).default('17 3 * * *'),
   MAX_UPLOAD_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
@@ -162,6 +167,8 @@ export interface Config {
   admin: { email?: string; password?: string };
   auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
+  /** Bearer token /metrics asks for (none: open); workers serve metrics on workerPort (0: off). */
+  metrics: { token?: string; workerPort: number };
   retentionDays: number;
   /** When the maintenance run happens (cron, UTC). */
   retentionCron: string;
@@ -230,6 +237,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     },
     rateLimits: { auth: e.RATE_LIMIT_AUTH, messages: e.RATE_LIMIT_MESSAGES, uploads: e.RATE_LIMIT_UPLOADS },
+    metrics: { token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT },
     retentionDays: e.RETENTION_DAYS,
     retentionCron: e.RETENTION_CRON,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -8,6 +8,7 @@ import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
+import { watchEdgeGauges } from './metrics/edgeGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
@@ -63,6 +64,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
     limiter,
     presence: new Presence(io),
+    metrics: runtime.metrics,
     chat,
     replay,
     redis,
@@ -72,6 +74,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     new Readiness({ orm, redis: commands, queues, llm: new LlmHealth(createLlmProvider(config)) }),
   );
   server.on('request', app.callback());
+  watchEdgeGauges(runtime.metrics, io, queues);
 
   await new Promise<void>((listening, failed) => {
     server.once('error', failed);

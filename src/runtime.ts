@@ -3,6 +3,7 @@ import { resolveJwtSecret } from './auth/jwtSecret.ts';
 import type { Config } from './config.ts';
 import { type Orm, openDatabase } from './db/orm.ts';
 import type { Logger } from './logger.ts';
+import { Metrics } from './metrics/Metrics.ts';
 import { Shutdown } from './process/Shutdown.ts';
 import { Queues } from './queues/Queues.ts';
 import { RedisConnections } from './queues/redisConnections.ts';
@@ -16,6 +17,7 @@ export interface Runtime {
   queues: Queues;
   /** Signs and verifies access (and single-purpose) tokens; workers sign verification links. */
   accessTokens: AccessTokens;
+  metrics: Metrics;
   shutdown: Shutdown;
 }
 
@@ -33,5 +35,5 @@ export async function openRuntime(
     await redis.closeAll();
   });
   const accessTokens = new AccessTokens(await resolveJwtSecret(config), config.auth.accessTokenTtlSeconds);
-  return { config, logger, orm, redis, queues, accessTokens, shutdown };
+  return { config, logger, orm, redis, queues, accessTokens, metrics: new Metrics(), shutdown };
 }

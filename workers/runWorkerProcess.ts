@@ -1,5 +1,6 @@
 import { loadConfig, type QueueName } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { serveWorkerMetrics } from '../src/metrics/metricsServer.ts';
 import { requireScaleOutSettings } from '../src/process/requireScaleOutSettings.ts';
 import { runMain } from '../src/process/runMain.ts';
 import { Shutdown } from '../src/process/Shutdown.ts';
@@ -13,6 +14,9 @@ export function runWorkerProcess(queues?: QueueName[]): void {
     const logger = createLogger(config.logLevel, 'parley-worker');
     const shutdown = new Shutdown(logger);
     shutdown.exitOnSignals();
-    startWorkers(await openRuntime(config, logger, shutdown), queues ?? config.workers.queues);
+    const runtime = await openRuntime(config, logger, shutdown);
+    if (config.metrics.workerPort)
+      serveWorkerMetrics(runtime.metrics, config.metrics.workerPort, config.metrics.token, runtime);
+    startWorkers(runtime, queues ?? config.workers.queues);
   });
 }

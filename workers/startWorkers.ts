@@ -46,8 +46,18 @@ export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[
       },
     );
 
+    const timeJob = (job: Job, outcome: 'completed' | 'failed') => {
+      if (job.processedOn && job.finishedOn) {
+        runtime.metrics.jobDuration.observe(
+          { queue: queueName, job: job.name, outcome },
+          (job.finishedOn - job.processedOn) / 1000,
+        );
+      }
+    };
+    worker.on('completed', (job) => timeJob(job, 'completed'));
     worker.on('failed', (job, error) => {
       if (!job) return;
+      timeJob(job, 'failed');
       const attempts = job.opts.attempts ?? 1;
       const final = job.attemptsMade >= attempts || error instanceof UnrecoverableError;
       logger.warn(

@@ -4,6 +4,7 @@ import type { ChatService } from '../chat/ChatService.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/Metrics.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
@@ -20,6 +21,7 @@ export interface EdgeServices {
   refreshTokens: RefreshTokens;
   limiter: RateLimiter;
   presence: Presence;
+  metrics: Metrics;
   chat: ChatService;
   replay: ReplayReader;
   /** For connections of their own (an SSE client's blocking read). */

@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Readiness } from '../health/Readiness.ts';
 import { BULL_BOARD_PATH, mountBullBoard } from './bullBoard.ts';
 import type { EdgeServices } from './EdgeServices.ts';
+import { httpMetrics } from './middleware/httpMetrics.ts';
 import { ormContext } from './middleware/ormContext.ts';
 import { problemResponses } from './middleware/problemResponses.ts';
 import { requestId } from './middleware/requestId.ts';
@@ -14,6 +15,7 @@ import { authRoutes } from './routes/auth/routes.ts';
 import { conversationRoutes } from './routes/conversations/routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages/routes.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { presenceRoutes } from './routes/presence.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -25,6 +27,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.silent = true;
 
   app.use(requestId());
+  app.use(httpMetrics(services.metrics));
   app.use(requestLogger(logger));
   app.use(problemResponses());
   app.use(securityHeaders({ allowPagesUnder: [BULL_BOARD_PATH] }));
@@ -41,6 +44,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
 
   const health = healthRoutes(readiness);
   app.use(health.routes());
+  app.use(metricsRoutes(services.metrics, config.metrics.token).routes());
 
   const api = new Router({ prefix: API_PREFIX });
   for (const routes of [

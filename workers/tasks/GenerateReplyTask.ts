@@ -148,6 +148,10 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
           )
           .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
       }
+      if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
+      const streamingMs = latencyMs - (ttftMs ?? 0);
+      if (streamingMs > 0)
+        this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       return { outcome: 'complete', completionTokens: usage.completionTokens, ttftMs, latencyMs };
     } catch (error) {
       const llmError = error instanceof LlmError ? error : undefined;

@@ -4,6 +4,7 @@ import type { Config, QueueName } from '../../src/config.ts';
 import { Document } from '../../src/db/entities/Document.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { type MaintenanceCounts, saveLastRun } from '../../src/maintenance/MaintenanceReport.ts';
+import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { MaintenancePayload } from '../../src/queues/jobs.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
@@ -25,9 +26,11 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
   private readonly config: Config;
   private readonly queues: Queues;
   private readonly redis: Redis;
+  private readonly metrics: Metrics;
 
-  constructor(deps: { config: Config; queues: Queues; redis: Redis }) {
+  constructor(deps: { config: Config; queues: Queues; redis: Redis; metrics: Metrics }) {
     super();
+    this.metrics = deps.metrics;
     this.config = deps.config;
     this.queues = deps.queues;
     this.redis = deps.redis;
@@ -54,6 +57,7 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
       counts,
     };
     await saveLastRun(em, report);
+    for (const [kind, count] of Object.entries(counts)) this.metrics.retentionRemovals.inc({ kind }, count);
     logger.info({ maintenance: report }, 'maintenance run finished');
     return report;
   }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
+import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
 import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
 import { ReplayReader } from '../../src/stream/ReplayReader.ts';
@@ -17,6 +18,7 @@ export class ChatDependencies {
   readonly streamRedis: Redis;
   readonly emitter: RealtimeEmitter;
   readonly replay: ReplayReader;
+  readonly metrics: Metrics;
 
   constructor(deps: {
     config: Config;
@@ -25,7 +27,9 @@ export class ChatDependencies {
     logger: Logger;
     streamRedis: Redis;
     emitter: RealtimeEmitter;
+    metrics: Metrics;
   }) {
+    this.metrics = deps.metrics;
     this.config = deps.config;
     this.provider = deps.provider;
     this.queues = deps.queues;

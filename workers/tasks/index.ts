@@ -18,7 +18,7 @@ export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]?: Ta
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
-  { config, logger, accessTokens, queues }: Runtime,
+  { config, logger, accessTokens, queues, metrics }: Runtime,
   relay: { streamRedis: Redis; emitter: RealtimeEmitter },
 ): TaskRegistry {
   const chat = new ChatDependencies({
@@ -26,6 +26,7 @@ export function createTasks(
     logger,
     queues,
     provider: createLlmProvider(config),
+    metrics,
     ...relay,
   });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
@@ -39,7 +40,7 @@ export function createTasks(
     ingest: {},
     maintenance: {
       probe: new ProbeTask(),
-      'maintenance-run': new MaintenanceRunTask({ config, queues, redis: relay.streamRedis }),
+      'maintenance-run': new MaintenanceRunTask({ config, queues, metrics, redis: relay.streamRedis }),
       'send-verification-email': new SendVerificationEmailTask(mailer, accessTokens, publicUrl),
     },
   };

@@ -1,0 +1,16 @@
+import Router from '@koa/router';
+import type { Metrics } from '../../metrics/Metrics.ts';
+import { bearerToken } from '../middleware/authenticate.ts';
+import { unauthorized } from '../problem.ts';
+
+/** GET /metrics in Prometheus text format; behind METRICS_TOKEN when one is set. */
+export function metricsRoutes(metrics: Metrics, token: string | undefined): Router {
+  const router = new Router();
+  router.get('/metrics', async (ctx) => {
+    if (token && bearerToken(ctx) !== token)
+      throw unauthorized('Send the metrics token: Authorization: Bearer <token>.');
+    ctx.set('Content-Type', metrics.contentType);
+    ctx.body = await metrics.exposition();
+  });
+  return router;
+}
