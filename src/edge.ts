@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
@@ -18,6 +19,7 @@ import { ReplayReader } from './stream/ReplayReader.ts';
 import { TokenPublisher } from './stream/TokenPublisher.ts';
 
 export interface Edge {
+  app: Koa;
   server: Server;
   io: RealtimeServer;
   port: number;
@@ -88,5 +90,5 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     server.closeIdleConnections();
     await io.close();
   });
-  return { server, io, port };
+  return { app, server, io, port };
 }

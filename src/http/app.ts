@@ -13,12 +13,14 @@ import { securityHeaders } from './middleware/securityHeaders.ts';
 import { adminRoutes } from './routes/admin/routes.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { conversationRoutes } from './routes/conversations/routes.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages/routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { presenceRoutes } from './routes/presence.ts';
 
 export const API_PREFIX = '/api/v1';
+const API_VERSION = '1.0.0';
 
 export async function createApp(services: EdgeServices, readiness: Readiness): Promise<Koa> {
   const { config, logger, orm } = services;
@@ -30,7 +32,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.use(httpMetrics(services.metrics));
   app.use(requestLogger(logger));
   app.use(problemResponses());
-  app.use(securityHeaders({ allowPagesUnder: [BULL_BOARD_PATH] }));
+  app.use(securityHeaders({ allowPagesUnder: [BULL_BOARD_PATH, '/docs'] }));
   app.use(
     cors({
       // Only listed origins get CORS headers; an empty list means browsers elsewhere get none.
@@ -45,6 +47,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   const health = healthRoutes(readiness);
   app.use(health.routes());
   app.use(metricsRoutes(services.metrics, config.metrics.token).routes());
+  app.use(docsRoutes(API_VERSION).routes());
 
   const api = new Router({ prefix: API_PREFIX });
   for (const routes of [

@@ -1,3 +1,4 @@
+import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { startWorkers } from '../../workers/startWorkers.ts';
@@ -97,6 +98,18 @@ describe('metrics at /metrics', function () {
     try {
       const turn = await client.send({ content: 'count me' });
       await client.untilEnded(turn.assistantMessageId);
+      // The job is marked completed just after the answer's last event: wait for that too.
+      const job = await edge.runtime.queues.get('chat').getJob(turn.assistantMessageId);
+      const events = new QueueEvents('chat', {
+        connection: edge.runtime.redis.create('blocking', 'events'),
+        prefix: edge.runtime.config.redis.queuePrefix,
+      });
+      try {
+        await events.waitUntilReady();
+        await job!.waitUntilFinished(events);
+      } finally {
+        await events.close();
+      }
       const after = await scrape();
       expect(gauge(after, 'parley_active_sockets')).to.equal(1);
       expect(
@@ -134,7 +147,6 @@ describe('metrics at /metrics', function () {
   it('counts what a maintenance run removed', async () => {
     const admin = edge.runtime.queues;
     const job = await admin.add('maintenance', 'maintenance-run', { trigger: 'admin' });
-    const { QueueEvents } = await import('bullmq');
     const events = new QueueEvents('maintenance', {
       connection: edge.runtime.redis.create('blocking', 'events'),
       prefix: edge.runtime.config.redis.queuePrefix,

@@ -1,3 +1,4 @@
+import type Koa from 'koa';
 import { loadConfig } from '../../src/config.ts';
 import { startEdge } from '../../src/edge.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -6,6 +7,7 @@ import { TEST_JWT_SECRET } from './services.ts';
 
 export interface TestEdge {
   url: string;
+  app: Koa;
   runtime: Runtime;
   stop: () => Promise<void>;
 }
@@ -24,5 +26,10 @@ export async function startInProcessEdge(env: Record<string, string>): Promise<T
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const edge = await startEdge(runtime);
-  return { url: `http://127.0.0.1:${edge.port}`, runtime, stop: () => runtime.shutdown.run('test finished') };
+  return {
+    url: `http://127.0.0.1:${edge.port}`,
+    app: edge.app,
+    runtime,
+    stop: () => runtime.shutdown.run('test finished'),
+  };
 }

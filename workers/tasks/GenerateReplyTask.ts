@@ -137,6 +137,10 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       });
       conversation.lastMessageAt = new Date();
       await em.flush();
+      if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
+      const streamingMs = latencyMs - (ttftMs ?? 0);
+      if (streamingMs > 0)
+        this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       await publisher.finish(doneFromStoredMessage(message));
       if (!conversation.title) {
         await this.deps.queues
@@ -148,10 +152,6 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
           )
           .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
       }
-      if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
-      const streamingMs = latencyMs - (ttftMs ?? 0);
-      if (streamingMs > 0)
-        this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       return { outcome: 'complete', completionTokens: usage.completionTokens, ttftMs, latencyMs };
     } catch (error) {
       const llmError = error instanceof LlmError ? error : undefined;

@@ -5,13 +5,13 @@ import type { EdgeServices } from '../EdgeServices.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { parseParams } from '../validation.ts';
 
-const paramsSchema = z.object({ userId: z.uuid() });
+export const presenceParams = z.object({ userId: z.uuid() });
 
 /** GET /ws/users/:userId/status — the user's live connections on all edge nodes (self or admin). */
 export function presenceRoutes({ orm, accessTokens, presence }: EdgeServices): Router {
   const router = new Router();
   router.get('/ws/users/:userId/status', authenticate(orm, accessTokens), async (ctx) => {
-    const { userId } = parseParams(ctx, paramsSchema);
+    const { userId } = parseParams(ctx, presenceParams);
     authorizeReadPresence(ctx.state.user, userId);
     ctx.body = await presence.status(userId);
   });

@@ -1,6 +1,5 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
-import { z } from 'zod';
 import { doneFromStoredMessage } from '../../../chat/storedOutcome.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
 import { presentMessage } from '../../../presenters/message.ts';
@@ -11,9 +10,7 @@ import { authenticate } from '../../middleware/authenticate.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import { notFound } from '../../problem.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
-
-const messageParams = z.object({ id: z.uuid() });
-const streamQuery = z.object({ afterSeq: z.coerce.number().int().min(0).default(0) }).strict();
+import { messageParams, streamQuery } from './schema.ts';
 
 /** How long one XREAD waits before checking that the client is still there. */
 const TAIL_BLOCK_MS = 5_000;
