@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
-import { GroqStub } from '../support/GroqStub.ts';
+import { type ChatStack, startChatStack } from '../support/chatStack.ts';
+import type { GroqStub } from '../support/GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
 import { readSse } from '../support/sse.ts';
@@ -14,31 +15,23 @@ describe('conversations and messages over REST and SSE', function () {
   let api: ApiClient;
   let alice: Session;
   let bob: Session;
-  let stopWorkers: () => Promise<unknown>;
+  let stack: ChatStack;
   const clients: ChatClient[] = [];
 
   before(async () => {
-    stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 20 });
-    edge = await startInProcessEdge({
-      DATABASE_URL: await createTestDatabase('conversations'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('conversations'),
-      GROQ_API_KEY: 'test-key',
-      GROQ_BASE_URL: stub.baseURL,
-      RATE_LIMIT_MESSAGES: '10000/1m',
+    stack = await startChatStack(
+      'conversations',
+      { ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 20 },
       // Small batches, so an answer spans several seq numbers.
-      STREAM_FLUSH_CHARS: '8',
-    });
-    const workers = startWorkers(edge.runtime, ['chat', 'maintenance']);
-    stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
+      { RATE_LIMIT_MESSAGES: '10000/1m', STREAM_FLUSH_CHARS: '8' },
+    );
+    ({ stub, edge } = stack);
     api = new ApiClient(edge.url);
     [alice, bob] = [await api.signup('alice'), await api.signup('bob')];
   });
   after(async () => {
     for (const client of clients) client.close();
-    await stopWorkers?.();
-    await edge?.stop();
-    await stub?.close();
+    await stack?.stop();
   });
 
   const as = (session: Session) => ({

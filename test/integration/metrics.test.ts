@@ -1,12 +1,10 @@
 import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
-import { GroqStub } from '../support/GroqStub.ts';
-import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { type ChatStack, startChatStack } from '../support/chatStack.ts';
+import type { TestEdge } from '../support/inProcessEdge.ts';
 
 const METRICS_TOKEN = 'metrics-token-for-tests';
 
@@ -23,28 +21,18 @@ interface Family {
 
 describe('metrics at /metrics', function () {
   this.timeout(30_000);
-  let stub: GroqStub;
   let edge: TestEdge;
-  let stopWorkers: () => Promise<unknown>;
+  let stack: ChatStack;
 
   before(async () => {
-    stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 10 });
-    edge = await startInProcessEdge({
-      DATABASE_URL: await createTestDatabase('metrics'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('metrics'),
-      GROQ_API_KEY: 'test-key',
-      GROQ_BASE_URL: stub.baseURL,
-      METRICS_TOKEN,
-    });
-    const workers = startWorkers(edge.runtime, ['chat', 'maintenance']);
-    stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
+    stack = await startChatStack(
+      'metrics',
+      { ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 10 },
+      { METRICS_TOKEN },
+    );
+    ({ edge } = stack);
   });
-  after(async () => {
-    await stopWorkers?.();
-    await edge?.stop();
-    await stub?.close();
-  });
+  after(() => stack?.stop());
 
   interface Scrape {
     families: Map<string, Family>;

@@ -1,0 +1,41 @@
+import { startWorkers } from '../../workers/startWorkers.ts';
+import { GroqStub, type StubOptions } from './GroqStub.ts';
+import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
+import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
+
+export interface ChatStack {
+  stub: GroqStub;
+  edge: TestEdge;
+  /** Workers first (they finish their jobs), then the edge, then the stub. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * A whole chat pipeline in the test process: a Groq stub, an edge on its own database and
+ * queue prefix pointed at the stub, and in-process workers for the chat and maintenance queues.
+ */
+export async function startChatStack(
+  label: string,
+  stubOptions: Partial<StubOptions>,
+  env: Record<string, string> = {},
+): Promise<ChatStack> {
+  const stub = await GroqStub.start(stubOptions);
+  const edge = await startInProcessEdge({
+    DATABASE_URL: await createTestDatabase(label),
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: uniqueQueuePrefix(label),
+    GROQ_API_KEY: 'test-key',
+    GROQ_BASE_URL: stub.baseURL,
+    ...env,
+  });
+  const workers = startWorkers(edge.runtime, ['chat', 'maintenance']);
+  return {
+    stub,
+    edge,
+    stop: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await edge.stop();
+      await stub.close();
+    },
+  };
+}
