@@ -101,6 +101,15 @@ const environmentSchema = z.object({
   EMBEDDING_MODEL: z.string().default('Xenova/all-MiniLM-L6-v2'),
   EMBEDDING_DIM: intFrom(384, 1, 16_000),
   MODELS_DIR: optionalString,
+  MODELS_CACHE_DIR: optionalString,
+  EMBEDDING_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
+  EMBEDDING_BATCH_SIZE: intFrom(32, 1, 1024),
+  EMBEDDING_THREADS: intFrom(1, 1, 64),
+  CHUNK_TOKENS: intFrom(240, 32, 8_192),
+  CHUNK_OVERLAP: z.preprocess(
+    (value) => (value === '' || value === undefined ? 0.15 : Number(value)),
+    z.number().min(0).max(0.5),
+  ),
 
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
   ADMIN_PASSWORD: z.preprocess(
@@ -163,7 +172,20 @@ export interface Config {
   chat: { contextTokens: number };
   /** Token relay: batches go out every flushMs or at flushChars, replay buffers live ttlSeconds. */
   stream: { flushMs: number; flushChars: number; ttlSeconds: number };
-  embeddings: { model: string; dimensions: number; modelsDir?: string };
+  embeddings: {
+    model: string;
+    dimensions: number;
+    /** A folder of local models (offline): `<modelsDir>/<model id>/`; remote downloads are then off. */
+    modelsDir?: string;
+    /** Where downloaded models are kept (default `<dataDir>/models`). */
+    cacheDir: string;
+    dtype: 'q8' | 'fp32';
+    batchSize: number;
+    /** Worker threads computing embeddings in one process. */
+    threads: number;
+  };
+  /** Document chunking: target tokens per chunk (model tokenizer) and the share repeated between chunks. */
+  chunking: { tokens: number; overlap: number };
   admin: { email?: string; password?: string };
   auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
@@ -229,7 +251,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       flushChars: e.STREAM_FLUSH_CHARS,
       ttlSeconds: e.STREAM_TTL_SECONDS,
     },
-    embeddings: { model: e.EMBEDDING_MODEL, dimensions: e.EMBEDDING_DIM, modelsDir: e.MODELS_DIR },
+    embeddings: {
+      model: e.EMBEDDING_MODEL,
+      dimensions: e.EMBEDDING_DIM,
+      modelsDir: e.MODELS_DIR,
+      cacheDir: e.MODELS_CACHE_DIR ?? `${e.DATA_DIR}/models`,
+      dtype: e.EMBEDDING_DTYPE,
+      batchSize: e.EMBEDDING_BATCH_SIZE,
+      threads: e.EMBEDDING_THREADS,
+    },
+    chunking: { tokens: e.CHUNK_TOKENS, overlap: e.CHUNK_OVERLAP },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     auth: {
       jwtSecret: e.JWT_SECRET,
