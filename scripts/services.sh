@@ -175,14 +175,16 @@ ensure_vector() {
   else
     pg_config=/usr/lib/postgresql/$major/bin/pg_config
     local build_deps=(dpkg-dev make gcc libc6-dev)
-    [ -x "$pg_config" ] || build_deps+=("postgresql-server-dev-$major")
+    # postgresql-client ships pg_config too, without the server headers a build needs.
+    [ -f "$("$pg_config" --includedir-server 2>/dev/null)/postgres.h" ] || build_deps+=("postgresql-server-dev-$major")
     local missing=()
     local package
     for package in "${build_deps[@]}"; do
       dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
     done
     [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
-    [ -x "$pg_config" ] || die "$pg_config still missing after installing postgresql-server-dev-$major"
+    [ -f "$("$pg_config" --includedir-server 2>/dev/null)/postgres.h" ] ||
+      die "PostgreSQL $major server headers still missing after installing postgresql-server-dev-$major"
 
     if ! apt-cache showsrc pgvector 2>/dev/null | grep -q '^Package: pgvector'; then
       log "adding Debian trixie source packages (deb-src only) to build pgvector"
