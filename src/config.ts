@@ -105,6 +105,10 @@ const environmentSchema = z.object({
   EMBEDDING_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
   EMBEDDING_BATCH_SIZE: intFrom(32, 1, 1024),
   EMBEDDING_THREADS: intFrom(1, 1, 64),
+  RETRIEVAL_MIN_SIMILARITY: z.preprocess(
+    (value) => (value === '' || value === undefined ? 0.3 : Number(value)),
+    z.number().min(-1).max(1),
+  ),
   CHUNK_TOKENS: intFrom(240, 32, 8_192),
   CHUNK_OVERLAP: z.preprocess(
     (value) => (value === '' || value === undefined ? 0.15 : Number(value)),
@@ -186,6 +190,8 @@ export interface Config {
   };
   /** Document chunking: target tokens per chunk (model tokenizer) and the share repeated between chunks. */
   chunking: { tokens: number; overlap: number };
+  /** A passage found only by meaning must be at least this similar (cosine) to count as relevant. */
+  retrieval: { minSimilarity: number };
   admin: { email?: string; password?: string };
   auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
@@ -261,6 +267,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       threads: e.EMBEDDING_THREADS,
     },
     chunking: { tokens: e.CHUNK_TOKENS, overlap: e.CHUNK_OVERLAP },
+    retrieval: { minSimilarity: e.RETRIEVAL_MIN_SIMILARITY },
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     auth: {
       jwtSecret: e.JWT_SECRET,

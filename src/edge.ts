@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { DocumentLibrary } from './documents/DocumentLibrary.ts';
 import { LlmHealth } from './health/LlmHealth.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
@@ -14,6 +15,7 @@ import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer, type RealtimeServer } from './realtime/server.ts';
+import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
 import { ReplayReader } from './stream/ReplayReader.ts';
 import { TokenPublisher } from './stream/TokenPublisher.ts';
@@ -29,6 +31,8 @@ export interface Edge {
 export async function startEdge(runtime: Runtime): Promise<Edge> {
   const { config, logger, orm, redis, queues, accessTokens, shutdown } = runtime;
   await ensureAdminAccount(orm.em.fork(), config.admin);
+  // Search embeds its query on the embedder's thread; load and check the model before serving.
+  await runtime.embedderHealth.startUp(logger);
 
   const commands = redis.create('command', 'edge');
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
@@ -70,10 +74,18 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     chat,
     replay,
     redis,
+    documents: new DocumentLibrary({ orm, queues, redis: commands, logger }),
+    history: new HistorySearch(runtime.embedder, logger),
   };
   const app = await createApp(
     services,
-    new Readiness({ orm, redis: commands, queues, llm: new LlmHealth(createLlmProvider(config)) }),
+    new Readiness({
+      orm,
+      redis: commands,
+      queues,
+      embedder: runtime.embedderHealth,
+      llm: new LlmHealth(createLlmProvider(config)),
+    }),
   );
   server.on('request', app.callback());
   watchEdgeGauges(runtime.metrics, io, queues);

@@ -1,7 +1,11 @@
 import { AccessTokens } from './auth/AccessTokens.ts';
 import { resolveJwtSecret } from './auth/jwtSecret.ts';
 import type { Config } from './config.ts';
+import { EMBEDDING_DIMENSIONS } from './db/columns.ts';
 import { type Orm, openDatabase } from './db/orm.ts';
+import type { Embedder } from './embeddings/Embedder.ts';
+import { EmbedderHealth } from './embeddings/EmbedderHealth.ts';
+import { createEmbedder } from './embeddings/EmbedderPool.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics/Metrics.ts';
 import { Shutdown } from './process/Shutdown.ts';
@@ -18,6 +22,9 @@ export interface Runtime {
   /** Signs and verifies access (and single-purpose) tokens; workers sign verification links. */
   accessTokens: AccessTokens;
   metrics: Metrics;
+  /** Local embeddings on worker threads; the model loads when first needed (see embedderHealth). */
+  embedder: Embedder;
+  embedderHealth: EmbedderHealth;
   shutdown: Shutdown;
 }
 
@@ -35,5 +42,22 @@ export async function openRuntime(
     await redis.closeAll();
   });
   const accessTokens = new AccessTokens(await resolveJwtSecret(config), config.auth.accessTokenTtlSeconds);
-  return { config, logger, orm, redis, queues, accessTokens, metrics: new Metrics(), shutdown };
+  const embedder = createEmbedder(config, logger);
+  shutdown.add('connections', 'embedder', () => embedder.close());
+  const embedderHealth = new EmbedderHealth(embedder, {
+    configured: config.embeddings.dimensions,
+    schema: EMBEDDING_DIMENSIONS,
+  });
+  return {
+    config,
+    logger,
+    orm,
+    redis,
+    queues,
+    accessTokens,
+    metrics: new Metrics(),
+    embedder,
+    embedderHealth,
+    shutdown,
+  };
 }

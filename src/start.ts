@@ -24,6 +24,6 @@ runMain(async () => {
     logger,
     shutdown,
   );
-  startWorkers(runtime, config.workers.queues);
+  await startWorkers(runtime, config.workers.queues);
   await startEdge(runtime);
 });

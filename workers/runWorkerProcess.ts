@@ -17,6 +17,6 @@ export function runWorkerProcess(queues?: QueueName[]): void {
     const runtime = await openRuntime(config, logger, shutdown);
     if (config.metrics.workerPort)
       serveWorkerMetrics(runtime.metrics, config.metrics.workerPort, config.metrics.token, runtime);
-    startWorkers(runtime, queues ?? config.workers.queues);
+    await startWorkers(runtime, queues ?? config.workers.queues);
   });
 }

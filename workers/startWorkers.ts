@@ -14,8 +14,11 @@ import { createTasks } from './tasks/index.ts';
  * for the running ones up to SHUTDOWN_TIMEOUT_MS; after that it is forced, and what it held
  * comes back through BullMQ's stalled-job recovery on another worker.
  */
-export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[] {
+export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): Promise<Worker[]> {
   const { config, logger, orm, redis, shutdown } = runtime;
+  // Answers retrieve from documents and ingestion embeds them: load and check the model first.
+  if (queueNames.includes('chat') || queueNames.includes('ingest'))
+    await runtime.embedderHealth.startUp(logger);
   const streamRedis = redis.create('pubsub', 'relay');
   const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
   const tasks = createTasks(runtime, { streamRedis, emitter });
@@ -90,15 +93,13 @@ export function startWorkers(runtime: Runtime, queueNames: QueueName[]): Worker[
     );
   }
 
-  // A cancel published by any edge reaches every worker; the one holding the job aborts it.
-  const chatWorker = workers.find((worker) => worker.name === 'chat');
-  if (chatWorker) {
-    const subscriber = redis.create('pubsub', 'cancel-subscriber');
-    void subscriber.subscribe(cancelChannel(config.redis.queuePrefix));
-    subscriber.on('message', (_channel: string, messageId: string) => {
-      chatWorker.cancelJob(messageId, USER_CANCEL_REASON);
-    });
-  }
+  // A cancel published by any edge reaches every worker; the one holding the job aborts it
+  // (cancelJob is a no-op for a job this worker doesn't run).
+  const subscriber = redis.create('pubsub', 'cancel-subscriber');
+  void subscriber.subscribe(cancelChannel(config.redis.queuePrefix));
+  subscriber.on('message', (_channel: string, jobId: string) => {
+    for (const worker of workers) worker.cancelJob(jobId, USER_CANCEL_REASON);
+  });
 
   shutdown.add('intake', 'workers', () =>
     Promise.all(

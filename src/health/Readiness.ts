@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Orm } from '../db/orm.ts';
+import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 
@@ -31,7 +32,7 @@ export class Readiness {
 
   private readonly llm?: LlmHealth;
 
-  constructor(deps: { orm: Orm; redis: Redis; queues: Queues; llm?: LlmHealth }) {
+  constructor(deps: { orm: Orm; redis: Redis; queues: Queues; embedder?: EmbedderHealth; llm?: LlmHealth }) {
     this.llm = deps.llm;
     this.checks = {
       postgres: async () => {
@@ -62,6 +63,7 @@ export class Readiness {
         );
         return Object.fromEntries(counts);
       },
+      ...(deps.embedder ? { embedder: () => deps.embedder!.check() } : {}),
     };
   }
 

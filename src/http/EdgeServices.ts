@@ -3,12 +3,14 @@ import type { RefreshTokens } from '../auth/RefreshTokens.ts';
 import type { ChatService } from '../chat/ChatService.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
+import type { DocumentLibrary } from '../documents/DocumentLibrary.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/Metrics.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { Presence } from '../realtime/Presence.ts';
+import type { HistorySearch } from '../retrieval/HistorySearch.ts';
 import type { ReplayReader } from '../stream/ReplayReader.ts';
 
 /** What the HTTP routes work with; built once per edge process. */
@@ -24,6 +26,8 @@ export interface EdgeServices {
   metrics: Metrics;
   chat: ChatService;
   replay: ReplayReader;
+  documents: DocumentLibrary;
+  history: HistorySearch;
   /** For connections of their own (an SSE client's blocking read). */
   redis: RedisConnections;
 }

@@ -14,10 +14,12 @@ import { adminRoutes } from './routes/admin/routes.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { conversationRoutes } from './routes/conversations/routes.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { documentRoutes } from './routes/documents/routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages/routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { presenceRoutes } from './routes/presence.ts';
+import { searchRoutes } from './routes/search/routes.ts';
 
 export const API_PREFIX = '/api/v1';
 const API_VERSION = '1.0.0';
@@ -54,6 +56,8 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
     authRoutes(services),
     conversationRoutes(services),
     messageRoutes(services),
+    documentRoutes(services),
+    searchRoutes(services),
     presenceRoutes(services),
     adminRoutes(services),
   ]) {

@@ -24,7 +24,14 @@ export interface GenerateReplyPayload {
 
 export interface IngestDocumentPayload {
   userId: string;
+  /** Also the job id: a document is ingested by one job at a time, and delete can find it. */
   documentId: string;
+}
+
+export interface EmbedMessagesPayload {
+  userId: string;
+  /** A finished assistant message; it and the user message it answers become searchable. */
+  messageId: string;
 }
 
 export interface VerificationEmailPayload {
@@ -51,7 +58,7 @@ export interface JobCatalog {
     'generate-title': ConversationPayload;
     'summarize-conversation': SummarizePayload;
   };
-  ingest: { 'ingest-document': IngestDocumentPayload };
+  ingest: { 'ingest-document': IngestDocumentPayload; 'embed-messages': EmbedMessagesPayload };
   maintenance: {
     probe: ProbePayload;
     'send-verification-email': VerificationEmailPayload;
@@ -70,7 +77,11 @@ export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions 
     'generate-title': { attempts: 2 },
     'summarize-conversation': { attempts: 2, priority: 10 },
   },
-  ingest: {},
+  ingest: {
+    // 'ingest-document' keeps the queue's retries: an unreadable file ends at once without one.
+    // Search indexing waits behind documents a user is waiting for.
+    'embed-messages': { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, priority: 20 },
+  },
   maintenance: {
     // A diagnostic: a failed probe is reported, never retried.
     probe: { attempts: 1 },

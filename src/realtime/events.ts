@@ -75,6 +75,16 @@ export interface ConversationUpdated {
   title: string | null;
 }
 
+export interface DocumentProgress {
+  documentId: string;
+  status: 'queued' | 'processing' | 'ready' | 'failed';
+  /** 0..1: share of the document's chunks embedded and stored. */
+  progress: number;
+  chunkCount?: number;
+  /** Why the document failed, in words for the user. */
+  error?: string;
+}
+
 export interface ClientToServerEvents {
   /** Round trip through a queue and a worker, answered with `system:pong`. */
   'system:ping': (payload: { nonce: string }, ack: Ack<{ jobId: string }>) => void;
@@ -94,6 +104,7 @@ export interface ServerToClientEvents {
   'chat:done': (payload: ChatDone) => void;
   'chat:error': (payload: ChatErrorEvent) => void;
   'conversation:updated': (payload: ConversationUpdated) => void;
+  'document:progress': (payload: DocumentProgress) => void;
 }
 
 /** The events that make up one answer's stream, as stored for replay. */

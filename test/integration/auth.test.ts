@@ -140,7 +140,7 @@ describe('accounts and tokens', () => {
         prefix: edge.runtime.config.redis.queuePrefix,
       });
       await events.waitUntilReady();
-      const workers = startWorkers(edge.runtime, ['maintenance']);
+      const workers = await startWorkers(edge.runtime, ['maintenance']);
       try {
         const session = await api.signup('verify');
         const queue = edge.runtime.queues.get('maintenance');

@@ -247,7 +247,7 @@ describe('chat with no LLM configured', () => {
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: uniqueQueuePrefix('offline'),
     });
-    const workers = startWorkers(edge.runtime, ['chat']);
+    const workers = await startWorkers(edge.runtime, ['chat']);
     stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
   });
   after(async () => {

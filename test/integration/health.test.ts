@@ -55,11 +55,42 @@ describe('edge health and HTTP basics', () => {
     const report = (await response.json()) as ReadinessReport;
     expect(response.status, JSON.stringify(report)).to.equal(200);
     expect(report.status).to.equal('ready');
-    expect(Object.keys(report.checks)).to.have.members(['postgres', 'pgvector', 'redis', 'queues', 'llm']);
+    expect(Object.keys(report.checks)).to.have.members([
+      'postgres',
+      'pgvector',
+      'redis',
+      'queues',
+      'embedder',
+      'llm',
+    ]);
+    expect(report.checks.embedder).to.deep.include({
+      status: 'ok',
+      details: { model: 'tiny-bert-embed', dimensions: 384 },
+    });
     // No GROQ_API_KEY here: the offline provider, which is always fine.
     expect(report.checks.llm).to.deep.include({ status: 'ok' });
     expect(report.checks.llm!.details).to.include({ provider: 'offline' });
     expect(report.checks.queues!.details).to.have.keys('chat', 'ingest', 'maintenance');
+  });
+
+  it('is not ready, naming the embedder and how to fix it, when the embedding model cannot be loaded', async () => {
+    const withoutModel = await startInProcessEdge({
+      DATABASE_URL: await createTestDatabase('health_model'),
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: uniqueQueuePrefix('health-model'),
+      EMBEDDING_MODEL: 'no-such-model',
+    });
+    try {
+      // The rest of the API still starts and answers.
+      expect((await fetch(`${withoutModel.url}/health`)).status).to.equal(200);
+      const response = await fetch(`${withoutModel.url}/health/ready`);
+      const report = (await response.json()) as ReadinessReport;
+      expect(response.status).to.equal(503);
+      expect(report.failing).to.deep.equal(['embedder']);
+      expect(report.checks.embedder!.error).to.include('no-such-model').and.include('MODELS_DIR');
+    } finally {
+      await withoutModel.stop();
+    }
   });
 
   it('turns 503 and names Redis once Redis is gone, while liveness stays 200', async () => {

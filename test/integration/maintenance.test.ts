@@ -36,7 +36,7 @@ describe('maintenance: retention and housekeeping', function () {
       prefix: edge.runtime.config.redis.queuePrefix,
     });
     await events.waitUntilReady();
-    const workers = startWorkers(edge.runtime, ['maintenance']);
+    const workers = await startWorkers(edge.runtime, ['maintenance']);
     stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
     const em = edge.runtime.orm.em.fork();
     owner = em.create(User, { email: 'keeper@example.com', passwordHash: 'x' });

@@ -37,6 +37,24 @@ export class ApiClient {
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   }
 
+  /** A multipart upload of one file in the `file` field, as a browser's form would send it. */
+  async upload<Body = any>(
+    token: string,
+    filename: string,
+    bytes: Uint8Array | string,
+    field = 'file',
+  ): Promise<ApiResponse<Body>> {
+    const form = new FormData();
+    form.append(field, new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)]), filename);
+    const response = await fetch(`${this.baseUrl}/api/v1/documents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
   /** A new account with a unique address; returns its session. */
   async signup(label = 'user', headers?: Record<string, string>): Promise<Session & { password: string }> {
     const password = `pw-${randomBytes(8).toString('hex')}`;

@@ -5,6 +5,7 @@ import type {
   ChatSendResult,
   ChatStarted,
   ChatToken,
+  DocumentProgress,
 } from '../../src/realtime/events.ts';
 import { emitAck } from './socketAck.ts';
 
@@ -25,6 +26,8 @@ export class ChatClient {
   readonly socket: Socket;
   readonly answers = new Map<string, AnswerRecord>();
   readonly conversationUpdates: { conversationId: string; title: string | null }[] = [];
+  /** Every document:progress event, in arrival order. */
+  readonly documentProgress: DocumentProgress[] = [];
   private readonly listeners = new Set<() => void>();
 
   private constructor(socket: Socket) {
@@ -46,6 +49,10 @@ export class ChatClient {
     );
     socket.on('conversation:updated', (event: { conversationId: string; title: string | null }) => {
       this.conversationUpdates.push(event);
+      this.notify();
+    });
+    socket.on('document:progress', (event: DocumentProgress) => {
+      this.documentProgress.push(event);
       this.notify();
     });
   }
@@ -108,6 +115,19 @@ export class ChatClient {
 
   untilTokens(messageId: string, count: number): Promise<void> {
     return this.until(() => this.answer(messageId).tokens.size >= count);
+  }
+
+  /** The progress events of one document so far. */
+  progressOf(documentId: string): DocumentProgress[] {
+    return this.documentProgress.filter((event) => event.documentId === documentId);
+  }
+
+  /** Resolves with all of a document's progress events once one says ready or failed. */
+  async untilDocumentSettles(documentId: string): Promise<DocumentProgress[]> {
+    const settled = () =>
+      this.progressOf(documentId).some((event) => ['ready', 'failed'].includes(event.status));
+    await this.until(settled);
+    return this.progressOf(documentId);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { TEST_EMBEDDING_ENV } from './services.ts';
 
 export interface LogLine {
   msg?: string;
@@ -19,7 +20,7 @@ export class ChildService {
 
   private constructor(script: string, env: Record<string, string>) {
     this.process = spawn(process.execPath, [script], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'info', ...TEST_EMBEDDING_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     createInterface({ input: this.process.stdout! }).on('line', (text) => this.receive(text));

@@ -28,7 +28,7 @@ export async function startChatStack(
     GROQ_BASE_URL: stub.baseURL,
     ...env,
   });
-  const workers = startWorkers(edge.runtime, ['chat', 'maintenance']);
+  const workers = await startWorkers(edge.runtime, ['chat', 'maintenance']);
   return {
     stub,
     edge,

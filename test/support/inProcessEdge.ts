@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startEdge } from '../../src/edge.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
-import { TEST_JWT_SECRET } from './services.ts';
+import { TEST_EMBEDDING_ENV, TEST_JWT_SECRET } from './services.ts';
 
 export interface TestEdge {
   url: string;
@@ -21,6 +21,7 @@ export async function startInProcessEdge(env: Record<string, string>): Promise<T
     JWT_SECRET: TEST_JWT_SECRET,
     // Tests sign up many accounts from one address; the rate-limit test sets its own limit.
     RATE_LIMIT_AUTH: '10000/1m',
+    ...TEST_EMBEDDING_ENV,
     ...env,
   });
   const logger = createLogger(config.logLevel);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** Where the real services are: an admin connection to Postgres, and Redis. */
@@ -36,6 +37,17 @@ export async function dropTestDatabases(): Promise<void> {
 
 /** A BullMQ key prefix of its own, so runs and files never see each other's jobs. */
 export const uniqueQueuePrefix = (label: string) => `parley-test-${label}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * The offline test embedding model (random weights, 384-d, BERT-shaped; see test/fixtures/models):
+ * every edge and worker a test starts uses it instead of downloading the real default.
+ */
+export const TEST_EMBEDDING_ENV = {
+  EMBEDDING_MODEL: 'tiny-bert-embed',
+  MODELS_DIR: fileURLToPath(new URL('../fixtures/models/', import.meta.url)),
+  EMBEDDING_DTYPE: 'q8',
+  EMBEDDING_THREADS: '1',
+};
 
 /** The secret every test process shares (the scale-out entry points require one). */
 export const TEST_JWT_SECRET = 'test-secret-for-parley-tests-only-0123456789';

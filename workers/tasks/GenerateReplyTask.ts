@@ -2,12 +2,14 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UnrecoverableError } from 'bullmq';
 import { buildContext, type Turn } from '../../src/chat/ContextBuilder.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
-import { CHAT_SYSTEM_PROMPT } from '../../src/chat/prompts.ts';
+import { citationsFor } from '../../src/chat/groundedPrompt.ts';
+import { planGrounding } from '../../src/chat/grounding.ts';
 import { doneFromStoredMessage } from '../../src/chat/storedOutcome.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { LlmError } from '../../src/llm/LlmProvider.ts';
+import type { Logger } from '../../src/logger.ts';
 import type { GenerateReplyPayload } from '../../src/queues/jobs.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
 import type { TokenPublisher } from '../../src/stream/TokenPublisher.ts';
@@ -58,12 +60,25 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       user: payload.userId,
     });
     const settings = await readSettings(em, this.deps.config);
+    const turns = await this.history(em, message);
+    const { contextTokens } = this.deps.config.chat;
+    const plan = await planGrounding(em, this.deps.retriever, {
+      conversation,
+      question: turns.at(-1)?.content ?? '',
+      topK: settings.topK,
+      promptBudgetTokens: contextTokens - settings.maxTokens,
+    });
+    if (plan.kind === 'fixed-answer') {
+      await this.answerWithoutModel(em, message, conversation, publisher, plan.answer);
+      this.afterComplete(payload, conversation, logger);
+      return { outcome: 'complete', model: null };
+    }
     const context = buildContext({
-      systemPrompt: CHAT_SYSTEM_PROMPT,
+      systemPrompt: plan.systemPrompt,
       summary: conversation.summary ?? null,
       summaryThroughId: conversation.summaryThroughId ?? null,
-      turns: await this.history(em, message),
-      contextTokens: this.deps.config.chat.contextTokens,
+      turns,
+      contextTokens,
       answerTokens: settings.maxTokens,
     });
     if (context.unsummarizedDropped > 0 && context.lastDroppedId) {
@@ -132,7 +147,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
         completionTokens: usage.completionTokens,
         ttftMs,
         latencyMs,
-        citations: [],
+        citations: citationsFor(content, plan.passages),
         error: null,
       });
       conversation.lastMessageAt = new Date();
@@ -142,16 +157,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       if (streamingMs > 0)
         this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       await publisher.finish(doneFromStoredMessage(message));
-      if (!conversation.title) {
-        await this.deps.queues
-          .add(
-            'chat',
-            'generate-title',
-            { userId: payload.userId, conversationId: conversation.id },
-            { jobId: `title-${conversation.id}` },
-          )
-          .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
-      }
+      this.afterComplete(payload, conversation, logger);
       return { outcome: 'complete', completionTokens: usage.completionTokens, ttftMs, latencyMs };
     } catch (error) {
       const llmError = error instanceof LlmError ? error : undefined;
@@ -164,6 +170,57 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       // Ended and told: no BullMQ retry may restart it and duplicate text.
       throw new UnrecoverableError(llmError.message);
     }
+  }
+
+  /** Follow-up work of a finished answer: a title for a new conversation, search embeddings of the turn. */
+  private afterComplete(payload: GenerateReplyPayload, conversation: Conversation, logger: Logger) {
+    const { queues } = this.deps;
+    if (!conversation.title) {
+      queues
+        .add(
+          'chat',
+          'generate-title',
+          { userId: payload.userId, conversationId: conversation.id },
+          { jobId: `title-${conversation.id}` },
+        )
+        .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
+    }
+    queues
+      .add(
+        'ingest',
+        'embed-messages',
+        { userId: payload.userId, messageId: payload.messageId },
+        { jobId: `embed-${payload.messageId}` },
+      )
+      .catch((error: Error) => logger.warn({ err: error.message }, 'message embedding not enqueued'));
+  }
+
+  /** Ends the answer with a fixed text, streamed like a model's so clients need no special case. */
+  private async answerWithoutModel(
+    em: EntityManager,
+    message: Message,
+    conversation: Conversation,
+    publisher: TokenPublisher,
+    answer: string,
+  ) {
+    message.status = 'streaming';
+    await em.flush();
+    publisher.started();
+    publisher.push(answer);
+    Object.assign(message, {
+      status: 'complete',
+      content: publisher.content,
+      model: null,
+      promptTokens: 0,
+      completionTokens: 0,
+      ttftMs: 0,
+      latencyMs: 0,
+      citations: [],
+      error: null,
+    });
+    conversation.lastMessageAt = new Date();
+    await em.flush();
+    await publisher.finish(doneFromStoredMessage(message));
   }
 
   /** Last attempt failed in an unexpected way (or the job stalled too often): end the message. */

@@ -5,6 +5,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
 import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
+import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import { ReplayReader } from '../../src/stream/ReplayReader.ts';
 import { type StreamTarget, TokenPublisher } from '../../src/stream/TokenPublisher.ts';
 
@@ -19,6 +20,7 @@ export class ChatDependencies {
   readonly emitter: RealtimeEmitter;
   readonly replay: ReplayReader;
   readonly metrics: Metrics;
+  readonly retriever: DocumentRetriever;
 
   constructor(deps: {
     config: Config;
@@ -28,7 +30,9 @@ export class ChatDependencies {
     streamRedis: Redis;
     emitter: RealtimeEmitter;
     metrics: Metrics;
+    retriever: DocumentRetriever;
   }) {
+    this.retriever = deps.retriever;
     this.metrics = deps.metrics;
     this.config = deps.config;
     this.provider = deps.provider;

@@ -4,11 +4,14 @@ import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
 import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
+import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Task } from '../Task.ts';
 import { ChatDependencies } from './chatDependencies.ts';
+import { EmbedMessagesTask } from './EmbedMessagesTask.ts';
 import { GenerateReplyTask } from './GenerateReplyTask.ts';
 import { GenerateTitleTask } from './GenerateTitleTask.ts';
+import { IngestDocumentTask } from './IngestDocumentTask.ts';
 import { MaintenanceRunTask } from './MaintenanceRunTask.ts';
 import { ProbeTask } from './ProbeTask.ts';
 import { SendVerificationEmailTask } from './SendVerificationEmailTask.ts';
@@ -18,7 +21,7 @@ export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]?: Ta
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
-  { config, logger, accessTokens, queues, metrics }: Runtime,
+  { config, logger, accessTokens, queues, metrics, embedder }: Runtime,
   relay: { streamRedis: Redis; emitter: RealtimeEmitter },
 ): TaskRegistry {
   const chat = new ChatDependencies({
@@ -27,6 +30,7 @@ export function createTasks(
     queues,
     provider: createLlmProvider(config),
     metrics,
+    retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
     ...relay,
   });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
@@ -37,7 +41,10 @@ export function createTasks(
       'generate-title': new GenerateTitleTask(chat),
       'summarize-conversation': new SummarizeConversationTask(chat),
     },
-    ingest: {},
+    ingest: {
+      'ingest-document': new IngestDocumentTask({ config, embedder, metrics }),
+      'embed-messages': new EmbedMessagesTask(embedder),
+    },
     maintenance: {
       probe: new ProbeTask(),
       'maintenance-run': new MaintenanceRunTask({ config, queues, metrics, redis: relay.streamRedis }),

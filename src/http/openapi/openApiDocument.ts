@@ -51,9 +51,14 @@ function toOperation(operation: Operation) {
   if (operation.auth) responses['401'] = problemResponse('Missing, invalid or expired token');
   if (operation.auth === 'admin') responses['403'] = problemResponse('Not an administrator');
   if (operation.params) responses['404'] = problemResponse('No such resource (or another user’s)');
-  if (operation.path.startsWith('/api/v1/auth') || operation.path.endsWith('/messages')) {
-    responses['429'] = problemResponse('Rate limited; see Retry-After');
+  if (operation.consumes === 'multipart/form-data') {
+    responses['413'] = problemResponse('The file is larger than MAX_UPLOAD_BYTES');
+    responses['415'] = problemResponse('Not multipart, or a file that is not PDF, plain text or Markdown');
   }
+  const rateLimited =
+    operation.path.startsWith('/api/v1/auth') ||
+    (operation.method === 'post' && /\/(messages|documents)$/.test(operation.path));
+  if (rateLimited) responses['429'] = problemResponse('Rate limited; see Retry-After');
   return {
     tags: [operation.tag],
     summary: operation.summary,
@@ -66,7 +71,7 @@ function toOperation(operation: Operation) {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: toSchema(operation.body) } },
+            content: { [operation.consumes ?? 'application/json']: { schema: toSchema(operation.body) } },
           },
         }
       : {}),

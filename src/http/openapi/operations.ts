@@ -16,8 +16,10 @@ import {
   listMessagesQuery,
   updateConversationSchema,
 } from '../routes/conversations/schema.ts';
+import { documentParams, listDocumentsQuery, uploadDocumentBody } from '../routes/documents/schema.ts';
 import { messageParams, streamQuery } from '../routes/messages/schema.ts';
 import { presenceParams } from '../routes/presence.ts';
+import { searchQuery } from '../routes/search/schema.ts';
 
 /**
  * Every HTTP operation, described with the same zod schemas its route validates with; the
@@ -33,6 +35,8 @@ export interface Operation {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** The body's media type (default application/json). */
+  consumes?: 'application/json' | 'multipart/form-data';
   /** Status → description of the answers that are not errors. */
   responses: Record<number, string>;
   produces?: string;
@@ -224,6 +228,58 @@ export const OPERATIONS: Operation[] = [
     query: streamQuery,
     responses: { 200: 'text/event-stream' },
     produces: 'text/event-stream',
+  },
+
+  {
+    method: 'post',
+    path: '/api/v1/documents',
+    tag: 'documents',
+    summary: 'Upload a PDF, plain-text or Markdown document (recognised by content) for ingestion',
+    auth: 'user',
+    body: uploadDocumentBody,
+    consumes: 'multipart/form-data',
+    responses: {
+      202: 'The document, `queued`; ingestion runs in a worker (document:progress events)',
+      200: 'The same bytes were uploaded before: the existing document',
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/documents',
+    tag: 'documents',
+    summary: 'The user’s documents, newest first',
+    auth: 'user',
+    query: listDocumentsQuery,
+    responses: { 200: '{ items, nextCursor }' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/documents/{id}',
+    tag: 'documents',
+    summary: 'One document with its status, progress, chunk count and error',
+    auth: 'user',
+    params: documentParams,
+    responses: { 200: 'The document' },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/documents/{id}',
+    tag: 'documents',
+    summary: 'Delete a document and its chunks; stops its ingestion if running',
+    auth: 'user',
+    params: documentParams,
+    responses: { 204: 'Deleted' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/search',
+    tag: 'search',
+    summary: 'Hybrid (meaning + words) search over the user’s own finished messages',
+    auth: 'user',
+    query: searchQuery,
+    responses: {
+      200: '{ query, mode, items: [{ messageId, conversationId, conversationTitle, role, snippet, createdAt, score }] }',
+    },
   },
 
   {
