@@ -1,3 +1,4 @@
+import { ConfigError } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { assertEmbeddingDimensions } from './dimensionCheck.ts';
 import type { Embedder } from './Embedder.ts';
@@ -40,7 +41,12 @@ export class EmbedderHealth {
       );
       return;
     }
-    await assertEmbeddingDimensions(this.embedder, this.dimensions.configured, this.dimensions.schema);
+    try {
+      await assertEmbeddingDimensions(this.embedder, this.dimensions.configured, this.dimensions.schema);
+    } catch (error) {
+      // Stored vectors would be unusable: a settings problem the operator must fix before start.
+      throw new ConfigError([(error as Error).message]);
+    }
     logger.info(
       { model: this.embedder.model, ms: Math.round(performance.now() - startedAt) },
       'embedding model loaded',

@@ -79,4 +79,21 @@ describe('graceful shutdown', () => {
       .to.match(/exited with 1/)
       .and.match(/DATABASE_URL/);
   });
+
+  it('refuses to start when the embedding model’s dimension differs from EMBEDDING_DIM, saying what to change', async () => {
+    let failure: Error | undefined;
+    try {
+      await ChildService.start(
+        'workers/index.ts',
+        { ...env, WORKER_QUEUES: 'ingest', EMBEDDING_DIM: '768' },
+        'workers started',
+      );
+    } catch (error) {
+      failure = error as Error;
+    }
+    expect(failure?.message)
+      .to.match(/exited with 1/)
+      .and.match(/produces 384-dimensional vectors but EMBEDDING_DIM is 768/)
+      .and.not.match(/\n\s+at /); // the operator's message, not a stack trace
+  });
 });

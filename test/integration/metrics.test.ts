@@ -132,6 +132,48 @@ describe('metrics at /metrics', function () {
     }
   });
 
+  it('moves after an upload: ingestion chunks/s, the ingest job, the upload route', async () => {
+    const api = new ApiClient(edge.url);
+    const session = await api.signup('metrics-upload');
+    const client = await ChatClient.connect(edge.url, session.accessToken);
+    try {
+      const before = await scrape();
+      const text = Array.from({ length: 30 }, (_, index) => `Sentence ${index} about metered uploads.`).join(
+        ' ',
+      );
+      const upload = await api.upload(session.accessToken, 'metered.txt', text);
+      expect(upload.status).to.equal(202);
+      const events = await client.untilDocumentSettles(upload.body.id);
+      expect(events.at(-1)!.status).to.equal('ready');
+      // The job is marked completed just after its last event: wait for that too.
+      const job = await edge.runtime.queues.get('ingest').getJob(upload.body.id);
+      const queueEvents = new QueueEvents('ingest', {
+        connection: edge.runtime.redis.create('blocking', 'events'),
+        prefix: edge.runtime.config.redis.queuePrefix,
+      });
+      try {
+        await queueEvents.waitUntilReady();
+        await job!.waitUntilFinished(queueEvents);
+      } finally {
+        await queueEvents.close();
+      }
+      const after = await scrape();
+      expect(histogramCount(after, 'parley_ingest_chunks_per_second')).to.equal(
+        histogramCount(before, 'parley_ingest_chunks_per_second') + 1,
+      );
+      const ingestJobs = { queue: 'ingest', job: 'ingest-document', outcome: 'completed' };
+      expect(histogramCount(after, 'parley_job_duration_seconds', ingestJobs)).to.equal(
+        histogramCount(before, 'parley_job_duration_seconds', ingestJobs) + 1,
+      );
+      const uploads = { route: '/api/v1/documents', status: '202' };
+      expect(histogramCount(after, 'parley_http_request_duration_seconds', uploads)).to.equal(
+        histogramCount(before, 'parley_http_request_duration_seconds', uploads) + 1,
+      );
+    } finally {
+      client.close();
+    }
+  });
+
   it('counts what a maintenance run removed', async () => {
     const admin = edge.runtime.queues;
     const job = await admin.add('maintenance', 'maintenance-run', { trigger: 'admin' });

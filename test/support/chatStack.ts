@@ -12,7 +12,7 @@ export interface ChatStack {
 
 /**
  * A whole chat pipeline in the test process: a Groq stub, an edge on its own database and
- * queue prefix pointed at the stub, and in-process workers for the chat and maintenance queues.
+ * queue prefix pointed at the stub, and in-process workers for all three queues.
  */
 export async function startChatStack(
   label: string,
@@ -28,7 +28,7 @@ export async function startChatStack(
     GROQ_BASE_URL: stub.baseURL,
     ...env,
   });
-  const workers = await startWorkers(edge.runtime, ['chat', 'maintenance']);
+  const workers = await startWorkers(edge.runtime, ['chat', 'ingest', 'maintenance']);
   return {
     stub,
     edge,
