@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { Document, DocumentChunk, User } from '../../src/db/entities/index.ts';
 import { type Orm, openDatabase } from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
+import { hybridSearch } from '../../src/retrieval/hybridSearch.ts';
 import { createTestDatabase } from '../support/services.ts';
 
 const logger = createLogger('silent');
@@ -108,6 +109,38 @@ function describeDatabase(kind: string, connect: () => Promise<{ orm: Orm; clean
       expect(matches.map((row) => row.content)).to.deep.equal([
         'Penguins huddle together to survive the Antarctic winter',
       ]);
+    });
+
+    it('runs the hybrid search (HNSW with iterative scan + any-word full text, fused) within one user', async () => {
+      const { owner } = await seedChunks(orm);
+      const scope = {
+        table: 'document_chunks' as const,
+        where: 't.user_id = ?',
+        params: [owner.id],
+      };
+      const hits = await hybridSearch(orm.em.fork(), scope, {
+        vector: vectorNear(0),
+        text: 'How did northern revenue develop?',
+        words: 'any',
+        limit: 5,
+      });
+      const contents = new Map(
+        (
+          await orm.em
+            .fork()
+            .find(DocumentChunk, { id: { $in: hits.map((hit) => hit.id) } }, { fields: ['content', 'user'] })
+        ).map((chunk) => [chunk.id, chunk]),
+      );
+      expect(hits.every((hit) => contents.get(hit.id)?.user.id === owner.id)).to.equal(true);
+      // Found by both legs: near the query vector and sharing its words, so it ranks first.
+      expect(contents.get(hits[0]!.id)!.content).to.equal(
+        'The quarterly revenue grew in the northern region',
+      );
+      expect(hits[0]!.similarity).to.be.closeTo(1, 0.01);
+      // "northern" and "revenue" of four stemmed words (how, did, develop are dropped or counted).
+      expect(hits[0]!.wordCoverage).to.be.greaterThan(0.3);
+      const penguins = hits.find((hit) => contents.get(hit.id)!.content.startsWith('Penguins'));
+      expect(penguins?.wordCoverage ?? 0).to.equal(0);
     });
 
     it('keeps email addresses unique whatever their case', async () => {
