@@ -75,7 +75,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     replay,
     redis,
     documents: new DocumentLibrary({ orm, queues, redis: commands, logger }),
-    history: new HistorySearch(runtime.embedder, logger),
+    history: new HistorySearch(runtime.embedder, logger, config.retrieval.minSimilarity),
   };
   const app = await createApp(
     services,

@@ -30,7 +30,6 @@ export class EmbedderHealth {
   }
 
   private async load(logger: Logger): Promise<void> {
-    const startedAt = performance.now();
     try {
       await this.embedder.ready();
     } catch (error) {
@@ -47,10 +46,6 @@ export class EmbedderHealth {
       // Stored vectors would be unusable: a settings problem the operator must fix before start.
       throw new ConfigError([(error as Error).message]);
     }
-    logger.info(
-      { model: this.embedder.model, ms: Math.round(performance.now() - startedAt) },
-      'embedding model loaded',
-    );
   }
 
   /** A readiness check: the model is loaded (or loads now); throws with the reason otherwise. */

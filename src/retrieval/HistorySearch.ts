@@ -30,10 +30,12 @@ export interface HistoryResults {
 export class HistorySearch {
   private readonly embedder: Embedder;
   private readonly logger: Logger;
+  private readonly minSimilarity: number;
 
-  constructor(embedder: Embedder, logger: Logger) {
+  constructor(embedder: Embedder, logger: Logger, minSimilarity: number) {
     this.embedder = embedder;
     this.logger = logger;
+    this.minSimilarity = minSimilarity;
   }
 
   async search(em: EntityManager, userId: string, query: string, limit: number): Promise<HistoryResults> {
@@ -52,7 +54,11 @@ export class HistorySearch {
       },
       { vector, text: query, words: 'all', limit },
     );
-    if (hits.length === 0) return { items: [], mode: vector ? 'hybrid' : 'text' };
+    // Nearest neighbours always exist: one found only by meaning must be close enough to count.
+    const relevant = hits.filter(
+      (hit) => hit.wordCoverage > 0 || (hit.similarity ?? -1) >= this.minSimilarity,
+    );
+    if (relevant.length === 0) return { items: [], mode: vector ? 'hybrid' : 'text' };
     const rows: {
       id: string;
       conversation_id: string;
@@ -64,10 +70,10 @@ export class HistorySearch {
       `select m.id, m.conversation_id, c.title, m.role, m.content, m.created_at
          from messages m join conversations c on c.id = m.conversation_id
         where m.id = any(?::uuid[]) and m.user_id = ?`,
-      [arrayLiteral(hits.map((hit) => hit.id)), userId],
+      [arrayLiteral(relevant.map((hit) => hit.id)), userId],
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
-    const items = hits.flatMap((hit) => {
+    const items = relevant.flatMap((hit) => {
       const row = byId.get(hit.id);
       return row
         ? [
