@@ -1,10 +1,10 @@
-import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { ApiClient } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { type ChatStack, startChatStack } from '../support/chatStack.ts';
 import type { TestEdge } from '../support/inProcessEdge.ts';
+import { jobFinished } from '../support/jobOutcome.ts';
 
 const METRICS_TOKEN = 'metrics-token-for-tests';
 
@@ -86,18 +86,7 @@ describe('metrics at /metrics', function () {
     try {
       const turn = await client.send({ content: 'count me' });
       await client.untilEnded(turn.assistantMessageId);
-      // The job is marked completed just after the answer's last event: wait for that too.
-      const job = await edge.runtime.queues.get('chat').getJob(turn.assistantMessageId);
-      const events = new QueueEvents('chat', {
-        connection: edge.runtime.redis.create('blocking', 'events'),
-        prefix: edge.runtime.config.redis.queuePrefix,
-      });
-      try {
-        await events.waitUntilReady();
-        await job!.waitUntilFinished(events);
-      } finally {
-        await events.close();
-      }
+      await jobFinished(edge.runtime, 'chat', turn.assistantMessageId);
       const after = await scrape();
       expect(gauge(after, 'parley_active_sockets')).to.equal(1);
       expect(
@@ -145,18 +134,7 @@ describe('metrics at /metrics', function () {
       expect(upload.status).to.equal(202);
       const events = await client.untilDocumentSettles(upload.body.id);
       expect(events.at(-1)!.status).to.equal('ready');
-      // The job is marked completed just after its last event: wait for that too.
-      const job = await edge.runtime.queues.get('ingest').getJob(upload.body.id);
-      const queueEvents = new QueueEvents('ingest', {
-        connection: edge.runtime.redis.create('blocking', 'events'),
-        prefix: edge.runtime.config.redis.queuePrefix,
-      });
-      try {
-        await queueEvents.waitUntilReady();
-        await job!.waitUntilFinished(queueEvents);
-      } finally {
-        await queueEvents.close();
-      }
+      await jobFinished(edge.runtime, 'ingest', upload.body.id);
       const after = await scrape();
       expect(histogramCount(after, 'parley_ingest_chunks_per_second')).to.equal(
         histogramCount(before, 'parley_ingest_chunks_per_second') + 1,
@@ -177,16 +155,7 @@ describe('metrics at /metrics', function () {
   it('counts what a maintenance run removed', async () => {
     const admin = edge.runtime.queues;
     const job = await admin.add('maintenance', 'maintenance-run', { trigger: 'admin' });
-    const events = new QueueEvents('maintenance', {
-      connection: edge.runtime.redis.create('blocking', 'events'),
-      prefix: edge.runtime.config.redis.queuePrefix,
-    });
-    try {
-      await events.waitUntilReady();
-      await job.waitUntilFinished(events);
-    } finally {
-      await events.close();
-    }
+    await jobFinished(edge.runtime, 'maintenance', job);
     const { families } = await scrape();
     const kinds = families
       .get('parley_maintenance_removed_total')
