@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.ts';
 import { Migration20261122010000SummaryCursor } from './Migration20261122010000SummaryCursor.ts';
+import { Migration20261122020000InlineEmbeddings } from './Migration20261122020000InlineEmbeddings.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
   { name: 'Migration20261122010000SummaryCursor', class: Migration20261122010000SummaryCursor },
+  { name: 'Migration20261122020000InlineEmbeddings', class: Migration20261122020000InlineEmbeddings },
 ];

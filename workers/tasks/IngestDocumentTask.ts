@@ -73,13 +73,26 @@ export class IngestDocumentTask extends Task<IngestDocumentPayload> {
     }
     em.clear(); // the bytes can be several MB: let them go before the long part
 
-    const { batchSize } = this.deps.config.embeddings;
+    const { batchSize, threads } = this.deps.config.embeddings;
+    const batches: TextChunk[][] = [];
+    for (let start = 0; start < chunks.length; start += batchSize)
+      batches.push(chunks.slice(start, start + batchSize));
+    // Keep every embedder thread busy: while one batch is stored, the next `threads` are embedded.
+    const embedding: Promise<number[][]>[] = [];
+    let queued = 0;
+    const embedNext = () => {
+      const vectors = this.deps.embedder.embed(batches[queued++]!.map((chunk) => chunk.content));
+      vectors.catch(() => {}); // awaited below; if the job stops first, nobody is left to hear it
+      embedding.push(vectors);
+    };
+    while (queued < batches.length && embedding.length < Math.max(1, threads)) embedNext();
+
     let stored = 0;
     let reported = 0;
-    for (let start = 0; start < chunks.length; start += batchSize) {
+    for (const batch of batches) {
       if (signal.aborted) return this.stopped(signal, stored);
-      const batch = chunks.slice(start, start + batchSize);
-      const vectors = await this.deps.embedder.embed(batch.map((chunk) => chunk.content));
+      const vectors = await embedding.shift()!;
+      if (queued < batches.length) embedNext();
       if (signal.aborted) return this.stopped(signal, stored);
       const inserted = await this.insertChunks(em, payload, batch, vectors);
       if (!inserted) return { outcome: 'deleted', stored };
