@@ -86,7 +86,8 @@ describe('edge health and HTTP basics', () => {
       const response = await fetch(`${withoutModel.url}/health/ready`);
       const report = (await response.json()) as ReadinessReport;
       expect(response.status).to.equal(503);
-      expect(report.failing).to.deep.equal(['embedder']);
+      // (Redis may still be connecting this soon after start; the embedder fails regardless.)
+      expect(report.failing).to.include('embedder').and.not.include('postgres');
       expect(report.checks.embedder!.error).to.include('no-such-model').and.include('MODELS_DIR');
     } finally {
       await withoutModel.stop();
