@@ -726,17 +726,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!cleanups.interrupted) {
-    console.error(`ingest benchmark failed: ${(error as Error).stack ?? error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  await cleanups.runAll();
-}
-setTimeout(() => {
-  console.error('ingest benchmark: handles still open after cleanup; exiting');
-  process.exit(process.exitCode ?? 0);
-}, 5_000).unref();
+await cleanups.run(main);

@@ -910,17 +910,4 @@ async function main(): Promise<void> {
   if (flags.keep) out(`  database kept (--keep): ${databaseUrl}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!cleanups.interrupted) {
-    console.error(`retrieval benchmark failed: ${(error as Error).stack ?? error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  await cleanups.runAll();
-}
-setTimeout(() => {
-  console.error('retrieval benchmark: handles still open after cleanup; exiting');
-  process.exit(process.exitCode ?? 0);
-}, 5_000).unref();
+await cleanups.run(main);

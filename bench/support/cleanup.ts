@@ -7,10 +7,12 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
  */
 export class Cleanups {
   interrupted = false;
+  private readonly name: string;
   private readonly entries: { label: string; run: () => unknown }[] = [];
   private running?: Promise<void>;
 
   constructor(name: string) {
+    this.name = name;
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
@@ -39,6 +41,27 @@ export class Cleanups {
       this.entries.splice(index, 1);
       await run();
     };
+  }
+
+  /**
+   * Runs a benchmark's main function, reports a failure, always cleans up, and makes sure a
+   * stray handle can't keep the process alive afterwards.
+   */
+  async run(main: () => Promise<void>): Promise<void> {
+    try {
+      await main();
+    } catch (error) {
+      if (!this.interrupted) {
+        console.error(`${this.name} benchmark failed: ${(error as Error).stack ?? error}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await this.runAll();
+    }
+    setTimeout(() => {
+      console.error(`${this.name} benchmark: handles still open after cleanup; exiting`);
+      process.exit(process.exitCode ?? 0);
+    }, 5_000).unref();
   }
 
   runAll(): Promise<void> {

@@ -76,11 +76,9 @@ describe('ingest: detectDocumentKind', () => {
     expect(detectDocumentKind(utf8(`${'x'.repeat(1100)}%PDF-1.4`), 'x.pdf')).to.equal('text');
   });
 
-  it('decides on 10 MB quickly', () => {
+  it('decides on a 10 MB text', () => {
     const large = utf8('A line of ordinary prose, repeated to fill ten megabytes.\n'.repeat(180_000));
-    const started = performance.now();
     expect(detectDocumentKind(large, 'big.txt')).to.equal('text');
-    expect(performance.now() - started).to.be.below(2000);
   });
 });
 
@@ -390,14 +388,12 @@ describe('ingest: chunkDocument', () => {
       }
     });
 
-    it('chunks a 250-page document quickly', () => {
+    // Its speed is measured by bench:ingest, not asserted here.
+    it('chunks a 250-page document', () => {
       const { document, sentencePages } = numberedDocument(250, 4, 6);
-      const started = performance.now();
       const chunks = chunkDocument(document, modelOptions);
-      const elapsed = performance.now() - started;
       expectChunkInvariants(chunks, modelOptions, sentencePages);
       expect(chunks.at(-1)!.page).to.equal(250);
-      expect(elapsed).to.be.below(10_000);
     });
   });
 });
