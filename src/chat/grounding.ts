@@ -38,9 +38,7 @@ export async function planGrounding(
   },
 ): Promise<GroundingPlan> {
   const { conversation } = input;
-  const attached = conversation.documents.isInitialized()
-    ? conversation.documents.getItems().map((document) => document.id)
-    : (await conversation.documents.loadItems()).map((document) => document.id);
+  const attached = (await conversation.documents.loadItems()).map((document) => document.id);
   const grounded = conversation.mode === 'grounded';
   if (!grounded && attached.length === 0)
     return { kind: 'model', systemPrompt: CHAT_SYSTEM_PROMPT, passages: [] };

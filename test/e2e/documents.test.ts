@@ -1,5 +1,5 @@
 import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers';
-import { Job, QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import pg from 'pg';
 import { NOTHING_RELEVANT_ANSWER } from '../../src/chat/groundedPrompt.ts';
@@ -12,6 +12,7 @@ import { ChatClient } from '../support/ChatClient.ts';
 import { ChildService } from '../support/ChildService.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
+import { jobFinished } from '../support/jobOutcome.ts';
 import { makeCorruptPdf, makeImageOnlyPdf, makeTextPdf } from '../support/pdfFactory.ts';
 import {
   createTestDatabase,
@@ -381,8 +382,7 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     const deleted = await api.request('DELETE', `/api/v1/documents/${id}`, { token: alice.accessToken });
     expect(deleted.status).to.equal(204);
 
-    const job = await Job.fromId(edge.runtime.queues.get('ingest'), id);
-    const result = await job!.waitUntilFinished(queueEvents);
+    const result = (await jobFinished(edge.runtime, 'ingest', id)) as { outcome: string };
     expect(result.outcome).to.be.oneOf(['stopped', 'deleted']);
     expect(aliceSocket.progressOf(id).some((event) => event.status === 'ready')).to.equal(false);
     expect(await storedChunks(id)).to.have.length(0);

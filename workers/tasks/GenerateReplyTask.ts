@@ -55,10 +55,12 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'cancelled' };
     }
 
-    const conversation = await em.findOneOrFail(Conversation, {
-      id: payload.conversationId,
-      user: payload.userId,
-    });
+    // Its attached documents decide the grounding; one query loads both.
+    const conversation = await em.findOneOrFail(
+      Conversation,
+      { id: payload.conversationId, user: payload.userId },
+      { populate: ['documents'] },
+    );
     const settings = await readSettings(em, this.deps.config);
     const turns = await this.history(em, message);
     const { contextTokens } = this.deps.config.chat;
