@@ -1,11 +1,19 @@
 import { ConnectionException } from '@mikro-orm/core';
 
 /** Node socket errors that mean "the server is not there right now", not "the query is wrong". */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
 /** SQLSTATEs of a server going away or not yet taking connections (class 08, 57P01–57P03). */
 const SERVER_GONE = /^(08|57P0[1-3])/;
 /** What pg and its pool say when a connection broke or none could be had in time. */
-const DRIVER_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i;
+const DRIVER_MESSAGES =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i;
 
 /**
  * True when an error says the database is unreachable (stopped, restarting, network gone), so
