@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { CONVERSATION_MODES } from '../db/entities/Conversation.ts';
+import { text } from '../validation/text.ts';
 
 /** Input shapes shared by the REST routes and the Socket.IO events. */
 
 export const MAX_MESSAGE_CHARS = 32_000;
 
-export const messageContent = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
-export const clientMessageId = z.string().min(1).max(100);
+export const messageContent = text().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
+export const clientMessageId = text().min(1).max(100);
 export const documentIds = z.array(z.uuid()).max(50);
 
 export const sendMessageSchema = z

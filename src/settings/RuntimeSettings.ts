@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { Setting } from '../db/entities/Setting.ts';
+import { text } from '../validation/text.ts';
 
 /** Settings an admin may change at run time; workers read them per job, so no restart is needed. */
 export const SETTING_SCHEMAS = {
-  model: z.string().trim().min(1).max(200),
+  model: text().trim().min(1).max(200),
   temperature: z.number().min(0).max(2),
   maxTokens: z.number().int().min(16).max(32_768),
   retentionDays: z.number().int().min(0).max(36_500),

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { documentIds } from '../../../chat/schema.ts';
 import { CONVERSATION_MODES } from '../../../db/entities/Conversation.ts';
+import { text } from '../../../validation/text.ts';
 import { pageQuerySchema } from '../../pagination.ts';
 
 export const conversationParams = z.object({ id: z.uuid() });
 
 export const createConversationSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
+    title: text().trim().min(1).max(200).optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
   })
@@ -15,7 +16,7 @@ export const createConversationSchema = z
 
 export const updateConversationSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).nullable().optional(),
+    title: text().trim().min(1).max(200).nullable().optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
   })
@@ -27,8 +28,8 @@ export const updateConversationSchema = z
 export const listConversationsQuery = z
   .object({
     limit: pageQuerySchema.shape.limit,
-    cursor: z.string().max(200).optional(),
-    q: z.string().trim().max(200).optional(),
+    cursor: text().max(200).optional(),
+    q: text().trim().max(200).optional(),
   })
   .strict();
 
