@@ -50,8 +50,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       }),
   });
   const replay = new ReplayReader(commands, config.redis.queuePrefix);
-  const server = createServer();
-  const io = createRealtimeServer(server, {
+  const io = createRealtimeServer({
     chat: { orm, chat, replay },
     redis,
     queues,
@@ -87,7 +86,11 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       llm: new LlmHealth(createLlmProvider(config)),
     }),
   );
-  server.on('request', app.callback());
+  // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own
+  // path (/socket.io/: engine.io sessions, the client bundle) and hands every other request to Koa.
+  // Two listeners would both answer /socket.io/ and crash the process (ERR_HTTP_HEADERS_SENT).
+  const server = createServer(app.callback());
+  io.attach(server);
   watchEdgeGauges(runtime.metrics, io, queues);
 
   await new Promise<void>((listening, failed) => {

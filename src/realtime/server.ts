@@ -1,4 +1,3 @@
-import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
@@ -35,20 +34,18 @@ const pingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
 
 const invalid = (message: string): AckError => ({ code: 'validation_failed', message });
 
-export function createRealtimeServer(
-  httpServer: HttpServer,
-  deps: {
-    redis: RedisConnections;
-    queues: Queues;
-    logger: Logger;
-    accessTokens: AccessTokens;
-    limiter: RateLimiter;
-    messageLimit: RateLimitRule;
-    corsOrigins: string[];
-    chat: Omit<ChatHandlerDeps, 'limiter' | 'messageLimit' | 'logger'>;
-  },
-): RealtimeServer {
-  const io: RealtimeServer = new Server(httpServer, {
+/** The Socket.IO server, not yet attached: the edge attaches it to its HTTP server (see edge.ts). */
+export function createRealtimeServer(deps: {
+  redis: RedisConnections;
+  queues: Queues;
+  logger: Logger;
+  accessTokens: AccessTokens;
+  limiter: RateLimiter;
+  messageLimit: RateLimitRule;
+  corsOrigins: string[];
+  chat: Omit<ChatHandlerDeps, 'limiter' | 'messageLimit' | 'logger'>;
+}): RealtimeServer {
+  const io: RealtimeServer = new Server({
     cors: { origin: deps.corsOrigins.length > 0 ? deps.corsOrigins : false },
     // The relay runs through Redis so any edge node reaches any socket; resume is ours (see stream/).
     adapter: createAdapter(
