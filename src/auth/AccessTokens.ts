@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { UserRole } from '../db/entities/User.ts';
 
@@ -33,11 +34,13 @@ export class AccessTokens {
   }
 
   sign(claims: AccessClaims, purpose = 'access', ttlSeconds = this.ttlSeconds): Promise<string> {
+    // A random jti: two tokens for one user in the same second must not be byte-identical.
     return new SignJWT({ role: claims.role, typ: purpose })
       .setProtectedHeader({ alg: ALGORITHM })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
       .setIssuedAt()
+      .setJti(randomUUID())
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(this.key);
   }
