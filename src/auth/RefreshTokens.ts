@@ -4,7 +4,7 @@ import { RefreshToken } from '../db/entities/RefreshToken.ts';
 import type { User } from '../db/entities/User.ts';
 import { newId } from '../db/ids.ts';
 
-export type RefreshRejection = 'refresh_token_invalid' | 'refresh_token_reused';
+export type RefreshRejection = 'refresh_token_invalid' | 'refresh_token_revoked' | 'refresh_token_reused';
 
 export type Rotation = { ok: true; token: string; user: User } | { ok: false; reason: RefreshRejection };
 
@@ -12,7 +12,8 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 
 /**
  * Opaque refresh tokens, stored only as SHA-256 digests. Each use rotates the token within its
- * family; presenting a spent token again means it leaked, so the whole family is revoked.
+ * family; presenting a spent token again means it leaked, so the whole family is revoked. A token
+ * revoked without a successor (logout, a revoked family, a disabled account) is simply refused.
  */
 export class RefreshTokens {
   readonly ttlSeconds: number;
@@ -46,6 +47,9 @@ export class RefreshTokens {
     );
     if (!current) return { ok: false, reason: 'refresh_token_invalid' };
     if (current.revokedAt) {
+      // Only a token that was rotated (it has a successor) can be "reused"; a logged-out one
+      // coming back is a client that kept it, not a leak, so the rest of its family stays.
+      if (!current.replacedById) return { ok: false, reason: 'refresh_token_revoked' };
       await this.revokeFamily(em, current.family);
       return { ok: false, reason: 'refresh_token_reused' };
     }

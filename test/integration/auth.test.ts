@@ -77,7 +77,48 @@ describe('accounts and tokens', () => {
         body: { refreshToken: signup.body.refreshToken },
       });
       expect(afterLogout.status).to.equal(401);
-      expect(afterLogout.body.code).to.equal('refresh_token_reused');
+      expect(afterLogout.body.code).to.equal('refresh_token_revoked');
+    });
+
+    it('refuses a logged-out token as signed out, without signing out the other sessions', async () => {
+      const session = await api.signup('logout');
+      const other = await api.request('POST', '/api/v1/auth/login', {
+        body: { email: session.user.email, password: session.password },
+      });
+      // A rotated pair first, so the logged-out token has spent predecessors in its family.
+      const rotated = await api.request('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: session.refreshToken },
+      });
+      expect(rotated.status).to.equal(200);
+      const logout = await api.request('POST', '/api/v1/auth/logout', {
+        body: { refreshToken: rotated.body.refreshToken },
+      });
+      expect(logout.status).to.equal(204);
+
+      const again = await api.request('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: rotated.body.refreshToken },
+      });
+      expect(again.status).to.equal(401);
+      expect(again.body).to.include({
+        code: 'refresh_token_revoked',
+        detail: 'This session was signed out; sign in again.',
+      });
+      expect(JSON.stringify(again.body)).not.to.include(rotated.body.refreshToken);
+      // Presenting it twice changes nothing: still signed out, not a leak.
+      const twice = await api.request('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: rotated.body.refreshToken },
+      });
+      expect(twice.body.code).to.equal('refresh_token_revoked');
+      const stillIn = await api.request('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: other.body.refreshToken },
+      });
+      expect(stillIn.status).to.equal(200);
+
+      // The spent predecessor is still a reuse: that family is revoked as before.
+      const reuse = await api.request('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: session.refreshToken },
+      });
+      expect(reuse.body.code).to.equal('refresh_token_reused');
     });
 
     it('answers an unknown email exactly like a wrong password', async () => {

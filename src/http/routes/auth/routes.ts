@@ -118,6 +118,7 @@ export function authRoutes(services: EdgeServices): Router {
 
 const rotationMessage = {
   refresh_token_invalid: 'The refresh token is not valid or has expired; sign in again.',
+  refresh_token_revoked: 'This session was signed out; sign in again.',
   refresh_token_reused:
     'This refresh token was already used, so every session it belongs to is now signed out; sign in again.',
 } as const;
