@@ -20,7 +20,8 @@ export class ChildService {
 
   private constructor(script: string, env: Record<string, string>) {
     this.process = spawn(process.execPath, [script], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...TEST_EMBEDDING_ENV, ...env },
+      // PARLEY_ENV_FILE empty: the child reads no .env, so a developer's settings can't leak in.
+      env: { ...process.env, PARLEY_ENV_FILE: '', LOG_LEVEL: 'info', ...TEST_EMBEDDING_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     createInterface({ input: this.process.stdout! }).on('line', (text) => this.receive(text));
