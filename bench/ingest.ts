@@ -10,11 +10,14 @@
  *     [--dtype fp32|q8] [--threads 1] [--batch 32] [--chunk-tokens 240] [--overlap 0.15]
  *     [--concurrency 1] [--timeout 900] [--seed 7]
  *
- * Model defaults: /work/shared/models/minilm-l6-shape (fp32; all-MiniLM-L6-v2's shape with random
- * weights, so the same compute per token) when that folder exists, else the tiny test model in
- * test/fixtures/models (q8); the output says which. --threads, --batch, --chunk-tokens, --overlap
- * and --concurrency become EMBEDDING_THREADS, EMBEDDING_BATCH_SIZE, CHUNK_TOKENS, CHUNK_OVERLAP and
- * INGEST_CONCURRENCY for the worker and the edge, and the same settings for the baseline.
+ * Model defaults: the production default, EMBEDDING_MODEL (Xenova/all-MiniLM-L6-v2) with
+ * EMBEDDING_DTYPE (q8), from the folder `npm run models:pull` fills (MODELS_DIR if set, else
+ * MODELS_CACHE_DIR, else DATA_DIR/models), so every user benchmarks the model they run. When it is
+ * missing the bench says how to get it and exits 2. --model-dir and --model take any local folder
+ * holding <model>/, e.g. the tiny test model: --model-dir test/fixtures/models --model tiny-bert-embed.
+ * --threads, --batch, --chunk-tokens, --overlap and --concurrency become EMBEDDING_THREADS,
+ * EMBEDDING_BATCH_SIZE, CHUNK_TOKENS, CHUNK_OVERLAP and INGEST_CONCURRENCY for the worker and the
+ * edge, and the same settings for the baseline.
  *
  * Talks to 127.0.0.1 only; starts and stops everything it uses (a throwaway database, a private
  * queue prefix in Redis, two child processes).
@@ -28,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { createEmbedder } from '../src/embeddings/EmbedderPool.ts';
 import { chunkDocument, type TextChunk } from '../src/ingest/chunker.ts';
 import { parseDocument } from '../src/ingest/parseDocument.ts';
@@ -67,8 +70,6 @@ import { fixed, table } from './support/stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET_RATIO = 0.9;
-const SHARED_MODELS = '/work/shared/models';
-const BENCH_MODEL = 'minilm-l6-shape';
 const TEST_MODELS = join(ROOT, 'test/fixtures/models');
 const TEST_MODEL = 'tiny-bert-embed';
 /** Helvetica 12 pt on a US-letter page with 1-inch margins, 16 pt leading (pdfFactory's layout). */
@@ -83,14 +84,23 @@ const progress = (text: string) => process.stderr.write(`  · ${text}\n`);
 
 const usage =
   'node bench/ingest.ts [--pages 200] [--documents 8] [--model-dir DIR] [--model NAME] [--dtype fp32|q8] [--threads 1] [--batch 32] [--chunk-tokens 240] [--overlap 0.15] [--concurrency 1] [--timeout 900] [--seed 7]';
-const benchModelThere = existsSync(join(SHARED_MODELS, BENCH_MODEL));
+let configured: ReturnType<typeof loadConfig>['embeddings'];
+try {
+  // The defaults are the settings the service itself would load (environment or built-in defaults).
+  configured = loadConfig().embeddings;
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(2);
+}
+const DEFAULT_MODEL = configured.model;
+const DEFAULT_MODEL_DIR = configured.modelsDir ?? configured.cacheDir;
 const { values: flags } = parseArgs({
   options: {
     pages: { type: 'string', default: '200' },
     documents: { type: 'string', default: '8' },
-    'model-dir': { type: 'string', default: benchModelThere ? SHARED_MODELS : TEST_MODELS },
-    model: { type: 'string', default: benchModelThere ? BENCH_MODEL : TEST_MODEL },
-    dtype: { type: 'string', default: benchModelThere ? 'fp32' : 'q8' },
+    'model-dir': { type: 'string', default: DEFAULT_MODEL_DIR },
+    model: { type: 'string', default: DEFAULT_MODEL },
+    dtype: { type: 'string', default: configured.dtype },
     threads: { type: 'string', default: '1' },
     batch: { type: 'string', default: '32' },
     'chunk-tokens': { type: 'string', default: '240' },
@@ -128,15 +138,27 @@ if (options.documents > options.pages) {
   console.error('--documents must not exceed --pages');
   process.exit(2);
 }
-if (!existsSync(join(options.modelDir, options.model))) {
-  console.error(`no model folder ${join(options.modelDir, options.model)} (--model-dir, --model)`);
+const weightsFile = join(
+  options.modelDir,
+  options.model,
+  options.dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx',
+);
+if (!existsSync(weightsFile)) {
+  console.error(
+    [
+      `no model weights at ${weightsFile} (--model-dir, --model, --dtype).`,
+      `Get the default model with \`npm run models:pull\` (downloads ${DEFAULT_MODEL} into ${DEFAULT_MODEL_DIR}),`,
+      'or point --model-dir at a local folder that holds <model>/, e.g.',
+      `  npm run bench:ingest -- --model-dir test/fixtures/models --model ${TEST_MODEL}   (the tiny test model)`,
+    ].join('\n'),
+  );
   process.exit(2);
 }
 const modelKind =
-  options.modelDir === SHARED_MODELS && options.model === BENCH_MODEL
-    ? 'benchmark-shaped model (all-MiniLM-L6-v2 shape, random weights)'
-    : options.modelDir === TEST_MODELS && options.model === TEST_MODEL
-      ? 'tiny TEST model (hidden size 16: far cheaper than a real model; figures say little about production)'
+  options.modelDir === TEST_MODELS && options.model === TEST_MODEL
+    ? 'tiny TEST model (hidden size 16: far cheaper than a real model; figures say little about production)'
+    : options.model === DEFAULT_MODEL
+      ? 'the default embedding model'
       : 'model given by flags';
 requireLocal({ TEST_DATABASE_URL: TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL });
 const cleanups = new Cleanups('ingest');
