@@ -59,6 +59,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     limiter,
     messageLimit: config.rateLimits.messages,
     corsOrigins: config.http.corsOrigins,
+    trustProxy: config.http.trustProxy,
   });
   const services: EdgeServices = {
     config,
@@ -75,6 +76,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     redis,
     documents: new DocumentLibrary({ orm, queues, redis: commands, logger }),
     history: new HistorySearch(runtime.embedder, logger, config.retrieval.minSimilarity),
+    embedder: runtime.embedderHealth,
   };
   const app = await createApp(
     services,

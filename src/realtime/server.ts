@@ -16,6 +16,7 @@ import {
   type SocketData,
   userRoom,
 } from './events.ts';
+import { handshakeOriginAllowed } from './handshakeOrigin.ts';
 
 export type RealtimeServer = Server<
   ClientToServerEvents,
@@ -43,10 +44,17 @@ export function createRealtimeServer(deps: {
   limiter: RateLimiter;
   messageLimit: RateLimitRule;
   corsOrigins: string[];
+  trustProxy: boolean;
   chat: Omit<ChatHandlerDeps, 'limiter' | 'messageLimit' | 'logger'>;
 }): RealtimeServer {
   const io: RealtimeServer = new Server({
     cors: { origin: deps.corsOrigins.length > 0 ? deps.corsOrigins : false },
+    // CORS headers don't bind WebSockets: the handshake itself checks the page's origin.
+    allowRequest: (request, decide) => {
+      if (handshakeOriginAllowed(request, deps.corsOrigins, deps.trustProxy)) return decide(null, true);
+      deps.logger.info({ origin: request.headers.origin }, 'socket handshake refused: origin not allowed');
+      decide('This origin may not open sockets here (see CORS_ORIGINS).', false);
+    },
     // The relay runs through Redis so any edge node reaches any socket; resume is ours (see stream/).
     adapter: createAdapter(
       deps.redis.create('pubsub', 'socket.io-pub'),
