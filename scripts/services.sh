@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Local PostgreSQL (+ pgvector) and Redis for development and the test suite.
+# Local PostgreSQL (+ pgvector) and Redis for development and the test suite, and Chromium for
+# its browser tests.
 #
 #   bash scripts/services.sh          same as `up`
 #   bash scripts/services.sh up       install what is missing, start what is stopped, wait, report
 #   bash scripts/services.sh status   report only; changes nothing; exits 1 unless both are ready
 #
 # Targets what the tests expect: PostgreSQL at 127.0.0.1:5432 (user postgres, no password) with
-# the `vector` extension available, and Redis at 127.0.0.1:6379. Idempotent: when both already
-# answer, `up` only checks and reports. apt is used only when something is missing, and needs
+# the `vector` extension available, Redis at 127.0.0.1:6379, and Chromium at /usr/bin/chromium
+# (or CHROMIUM_PATH) for the tests that drive a real browser. Idempotent: when all are already
+# there, `up` only checks and reports. apt is used only when something is missing, and needs
 # root; otherwise the script says what to install and exits non-zero. Debian/Ubuntu only.
 set -euo pipefail
 
@@ -262,6 +264,24 @@ redis_status() {
   printf 'redis: ready at %s:%s (Redis %s)\n' "$REDIS_HOST" "$REDIS_PORT" "${version:-?}"
 }
 
+# ---------------------------------------------------------------- Chromium (browser tests)
+CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+
+ensure_chromium() {
+  if [ -x "$CHROMIUM_PATH" ]; then return 0; fi
+  log "chromium: not found at $CHROMIUM_PATH; installing Debian's chromium (playwright-core drives it)"
+  apt_install chromium
+  [ -x "$CHROMIUM_PATH" ] || die "chromium is installed but $CHROMIUM_PATH is missing; set CHROMIUM_PATH to its binary"
+}
+
+chromium_status() {
+  if [ -x "$CHROMIUM_PATH" ]; then
+    printf 'chromium: %s (%s)\n' "$CHROMIUM_PATH" "$("$CHROMIUM_PATH" --version 2>/dev/null || echo '?')"
+  else
+    printf 'chromium: NOT found at %s (browser tests fail until it is)\n' "$CHROMIUM_PATH"
+  fi
+}
+
 # ---------------------------------------------------------------- waiting
 # Polls both services until they answer or WAIT_SECONDS pass (one shared deadline).
 wait_for_services() {
@@ -288,8 +308,10 @@ cmd_up() {
   wait_for_services || die "services did not become ready"
   ensure_postgres_login
   ensure_vector
+  ensure_chromium
   postgres_status
   redis_status
+  chromium_status
 }
 
 cmd_status() {
@@ -308,12 +330,13 @@ cmd_status() {
     echo "redis: NOT ready at $REDIS_HOST:$REDIS_PORT"
     ok=1
   fi
+  chromium_status
   return "$ok"
 }
 
 case "${1:-up}" in
   up) cmd_up ;;
   status) cmd_status ;;
-  -h | --help | help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (use: up | status | help)" ;;
 esac
