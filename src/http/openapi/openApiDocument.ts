@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OPERATIONS, type Operation } from './operations.ts';
+import { errorResponses } from './errorResponses.ts';
+import { EXAMPLE_ID, OPERATIONS, type Operation } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -13,8 +14,15 @@ const toSchema = (schema: z.ZodType): JsonSchema => {
 };
 
 const problem = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({
+const problemResponse = (status: string, description: string) => ({
   description,
+  ...(status === '429'
+    ? {
+        headers: {
+          'Retry-After': { description: 'Seconds until a retry can pass', schema: { type: 'integer' } },
+        },
+      }
+    : {}),
   content: { 'application/problem+json': { schema: problem } },
 });
 
@@ -27,11 +35,17 @@ function parameters(operation: Operation) {
     if (!schema) continue;
     const json = toSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
+      // Path parameters get a valid example, so "Try it out" sends a request that passes validation.
+      const example =
+        where === 'path'
+          ? (operation.paramExamples?.[name] ?? (property.format === 'uuid' ? EXAMPLE_ID : undefined))
+          : undefined;
       list.push({
         name,
         in: where,
         required: where === 'path' || (json.required ?? []).includes(name),
         schema: property,
+        ...(example === undefined ? {} : { example }),
       });
     }
   }
@@ -46,19 +60,8 @@ function toOperation(operation: Operation) {
         ? { description }
         : { description, content: { [operation.produces ?? 'application/json']: { schema: {} } } };
   }
-  if (operation.params || operation.query || operation.body)
-    responses['400'] = problemResponse('Invalid input: `errors` lists each field');
-  if (operation.auth) responses['401'] = problemResponse('Missing, invalid or expired token');
-  if (operation.auth === 'admin') responses['403'] = problemResponse('Not an administrator');
-  if (operation.params) responses['404'] = problemResponse('No such resource (or another user’s)');
-  if (operation.consumes === 'multipart/form-data') {
-    responses['413'] = problemResponse('The file is larger than MAX_UPLOAD_BYTES');
-    responses['415'] = problemResponse('Not multipart, or a file that is not PDF, plain text or Markdown');
-  }
-  const rateLimited =
-    operation.path.startsWith('/api/v1/auth') ||
-    (operation.method === 'post' && /\/(messages|documents)$/.test(operation.path));
-  if (rateLimited) responses['429'] = problemResponse('Rate limited; see Retry-After');
+  for (const [status, description] of Object.entries(errorResponses(operation)))
+    responses[status] = problemResponse(status, description);
   return {
     tags: [operation.tag],
     summary: operation.summary,
@@ -71,7 +74,12 @@ function toOperation(operation: Operation) {
       ? {
           requestBody: {
             required: true,
-            content: { [operation.consumes ?? 'application/json']: { schema: toSchema(operation.body) } },
+            content: {
+              [operation.consumes ?? 'application/json']: {
+                schema: toSchema(operation.body),
+                ...(operation.example === undefined ? {} : { example: operation.example }),
+              },
+            },
           },
         }
       : {}),

@@ -39,8 +39,26 @@ export interface Operation {
   consumes?: 'application/json' | 'multipart/form-data';
   /** Status → description of the answers that are not errors. */
   responses: Record<number, string>;
+  /**
+   * Errors beyond those the shape implies (see errorResponses.ts): status → description, or null
+   * to drop a derived one.
+   */
+  errors?: Record<number, string | null>;
+  /** Counted by a rate limit: answers 429 with Retry-After. */
+  rateLimited?: boolean;
+  /** A valid request body: "Try it out" sends it as is (a test checks it passes `body`). */
+  example?: unknown;
+  /** Path parameter examples; a uuid parameter gets EXAMPLE_ID unless given. */
+  paramExamples?: Record<string, string>;
   produces?: string;
 }
+
+/** A well-formed id that names nothing: a request with it is valid, and answers 404. */
+export const EXAMPLE_ID = '01a2012f-5c3e-7a10-8b2c-4f1c2a3b4c5d';
+const EXAMPLE_ACCOUNT = { email: 'ada@example.com', password: 'correct horse battery' };
+const EXAMPLE_REFRESH = { refreshToken: 'M3q1tdyUoJ8Rk2QxVb0sZc7nWfLh5aPeTg9iYuKd4mE' };
+const REFRESH_REJECTED =
+  'The refresh token is unknown or expired (`refresh_token_invalid`), was logged out (`refresh_token_revoked`), or was already used (`refresh_token_reused`: its family is revoked)';
 
 const settingBody = z.object({ value: z.union(Object.values(SETTING_SCHEMAS)) }).strict();
 
@@ -90,7 +108,10 @@ export const OPERATIONS: Operation[] = [
     tag: 'auth',
     summary: 'Create an account',
     body: signupSchema,
+    example: { ...EXAMPLE_ACCOUNT, name: 'Ada' },
+    rateLimited: true,
     responses: { 201: '{ user, accessToken, refreshToken, expiresIn }' },
+    errors: { 409: 'An account with this email address already exists' },
   },
   {
     method: 'post',
@@ -98,7 +119,10 @@ export const OPERATIONS: Operation[] = [
     tag: 'auth',
     summary: 'Sign in',
     body: loginSchema,
+    example: EXAMPLE_ACCOUNT,
+    rateLimited: true,
     responses: { 200: '{ user, accessToken, refreshToken, expiresIn }' },
+    errors: { 401: 'The email address or the password is not correct' },
   },
   {
     method: 'post',
@@ -106,7 +130,10 @@ export const OPERATIONS: Operation[] = [
     tag: 'auth',
     summary: 'Trade a refresh token for a new pair (rotation; reuse revokes the family)',
     body: refreshSchema,
+    example: EXAMPLE_REFRESH,
+    rateLimited: true,
     responses: { 200: 'A new pair' },
+    errors: { 401: REFRESH_REJECTED },
   },
   {
     method: 'post',
@@ -114,7 +141,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'auth',
     summary: 'Revoke a refresh token',
     body: logoutSchema,
-    responses: { 204: 'Revoked' },
+    example: EXAMPLE_REFRESH,
+    rateLimited: true,
+    responses: { 204: 'Revoked (also when the token was unknown or already revoked)' },
   },
   {
     method: 'get',
@@ -122,7 +151,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'auth',
     summary: 'Mark the email address verified',
     query: verifyQuerySchema,
+    rateLimited: true,
     responses: { 200: '{ verified, user }' },
+    errors: { 400: 'Invalid input, or a link that is not valid or has expired (`verification_failed`)' },
   },
   {
     method: 'get',
@@ -140,7 +171,9 @@ export const OPERATIONS: Operation[] = [
     summary: 'Start a conversation',
     auth: 'user',
     body: createConversationSchema,
+    example: { title: 'Trip to Lisbon', mode: 'chat' },
     responses: { 201: 'The conversation' },
+    errors: { 404: 'A document in `documentIds` does not exist (or is another user’s)' },
   },
   {
     method: 'get',
@@ -168,6 +201,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     params: conversationParams,
     body: updateConversationSchema,
+    example: { title: 'Trip to Porto' },
     responses: { 200: 'The conversation' },
   },
   {
@@ -197,7 +231,10 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     params: conversationParams,
     body: sendMessageSchema,
+    example: { content: 'What should I see in Lisbon in two days?' },
+    rateLimited: true,
     responses: { 202: '{ userMessage, assistantMessage }' },
+    errors: { 503: 'The message is saved but the answer could not be queued; regenerate it shortly' },
   },
 
   {
@@ -208,6 +245,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     params: messageParams,
     responses: { 202: 'The message' },
+    errors: { 409: 'The answer has already ended (done, failed or cancelled)' },
   },
   {
     method: 'post',
@@ -216,7 +254,9 @@ export const OPERATIONS: Operation[] = [
     summary: 'A new answer for the same turn',
     auth: 'user',
     params: messageParams,
+    rateLimited: true,
     responses: { 202: '{ assistantMessage }' },
+    errors: { 409: 'The answer is still being written; cancel it first' },
   },
   {
     method: 'get',
@@ -238,6 +278,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     body: uploadDocumentBody,
     consumes: 'multipart/form-data',
+    rateLimited: true,
     responses: {
       202: 'The document, `queued`; ingestion runs in a worker (document:progress events)',
       200: 'The same bytes were uploaded before: the existing document',
@@ -290,6 +331,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     params: presenceParams,
     responses: { 200: '{ userId, online, connections }' },
+    errors: { 404: 'Another user’s status, asked by someone who is not an administrator' },
   },
 
   {
@@ -309,7 +351,9 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     params: userIdParams,
     body: updateUserSchema,
+    example: { name: 'Ada Lovelace' },
     responses: { 200: 'The user' },
+    errors: { 409: 'Administrators cannot disable or demote their own account' },
   },
   {
     method: 'delete',
@@ -319,6 +363,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     params: userIdParams,
     responses: { 204: 'Deleted' },
+    errors: { 409: 'Administrators cannot delete their own account' },
   },
   {
     method: 'get',
@@ -336,7 +381,10 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     params: settingParams,
     body: settingBody,
+    paramExamples: { key: 'temperature' },
+    example: { value: 0.7 },
     responses: { 200: 'All settings' },
+    errors: { 404: 'No such setting' },
   },
   {
     method: 'get',
