@@ -1,25 +1,21 @@
-import { ZodError } from 'zod';
 import type { ChatService } from '../chat/ChatService.ts';
 import { chatCancelSchema, chatResumeSchema, chatSendSchema } from '../chat/schema.ts';
 import { doneFromStoredMessage } from '../chat/storedOutcome.ts';
-import type { RateLimitRule } from '../config.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
 import { Problem } from '../http/problem.ts';
 import type { Logger } from '../logger.ts';
-import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { ReplayReader } from '../stream/ReplayReader.ts';
 import { isTerminal } from '../stream/replayLog.ts';
-import type { AckError } from './events.ts';
+import { answer } from './answer.ts';
+import { type MessageBudget, spendMessage } from './messageBudget.ts';
 import type { RealtimeSocket } from './server.ts';
 
-export interface ChatHandlerDeps {
+export interface ChatHandlerDeps extends MessageBudget {
   orm: Orm;
   chat: ChatService;
   replay: ReplayReader;
-  limiter: RateLimiter;
-  messageLimit: RateLimitRule;
   logger: Logger;
 }
 
@@ -35,14 +31,7 @@ export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDe
   socket.on('chat:send', (payload, ack) =>
     answer(ack, deps.logger, async () => {
       const input = chatSendSchema.parse(payload);
-      const decision = await deps.limiter.hit('messages', `user:${socket.data.userId}`, deps.messageLimit);
-      if (!decision.allowed) {
-        throw new Problem(
-          429,
-          'rate_limited',
-          `Too many messages; try again in ${decision.retryAfterSeconds} s.`,
-        );
-      }
+      await spendMessage(deps, socket.data.userId);
       const turn = await deps.chat.send(await currentUser(), input);
       return {
         conversationId: turn.conversation.id,
@@ -83,25 +72,4 @@ export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDe
       return { ok: true as const, replayed: entries.length };
     }),
   );
-}
-
-async function answer<Result>(
-  ack: ((error: AckError | null, result?: Result) => void) | undefined,
-  logger: Logger,
-  work: () => Promise<Result>,
-): Promise<void> {
-  if (typeof ack !== 'function') return;
-  try {
-    ack(null, await work());
-  } catch (error) {
-    if (error instanceof ZodError) {
-      const fields = error.issues
-        .map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`)
-        .join('; ');
-      return ack({ code: 'validation_failed', message: fields });
-    }
-    if (error instanceof Problem) return ack({ code: error.code, message: error.message });
-    logger.error({ err: error }, 'socket handler failed');
-    ack({ code: 'internal_error', message: 'Something went wrong on our side.' });
-  }
 }

@@ -8,6 +8,8 @@ import type { Citation } from '../db/entities/Message.ts';
 export interface AckError {
   code: string;
   message: string;
+  /** With `rate_limited` and `unavailable`: seconds to wait before trying again. */
+  retryAfterSeconds?: number;
 }
 
 export type Ack<Result> = (error: AckError | null, result?: Result) => void;

@@ -3,20 +3,19 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { RateLimitRule } from '../config.ts';
+import { User } from '../db/entities/User.ts';
+import { Problem } from '../http/problem.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
+import { guardAcks } from './ackGuard.ts';
+import { ackErrorFor, answer } from './answer.ts';
 import { type ChatHandlerDeps, registerChatHandlers } from './chatHandlers.ts';
 import { realtimeChannel } from './emitter.ts';
-import {
-  type AckError,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type SocketData,
-  userRoom,
-} from './events.ts';
+import { type ClientToServerEvents, type ServerToClientEvents, type SocketData, userRoom } from './events.ts';
 import { handshakeOriginAllowed } from './handshakeOrigin.ts';
+import { spendMessage } from './messageBudget.ts';
 
 export type RealtimeServer = Server<
   ClientToServerEvents,
@@ -32,8 +31,6 @@ export type RealtimeSocket = Socket<
 >;
 
 const pingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
-
-const invalid = (message: string): AckError => ({ code: 'validation_failed', message });
 
 /** The Socket.IO server, not yet attached: the edge attaches it to its HTTP server (see edge.ts). */
 export function createRealtimeServer(deps: {
@@ -63,25 +60,33 @@ export function createRealtimeServer(deps: {
     ),
   });
 
-  // The handshake must carry a valid access token; the socket then joins its user's room.
+  // The handshake must carry a valid access token of an active account; the socket then joins
+  // its user's room. The account is read on every handshake, as on every HTTP request: a disabled
+  // user's sockets are disconnected (see Presence) and must not come back with a token still valid.
   io.use(async (socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown })?.token;
+    let userId: string;
     try {
       if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('token_invalid');
-      socket.data.userId = (await deps.accessTokens.verify(token)).userId;
-      next();
+      ({ userId } = await deps.accessTokens.verify(token));
     } catch (error) {
-      next(
-        handshakeRefusal(
-          error instanceof InvalidTokenError ? error.reason : 'token_invalid',
-          typeof token === 'string',
-        ),
-      );
+      const reason = error instanceof InvalidTokenError ? error.reason : 'token_invalid';
+      return next(handshakeRefusal(reason, typeof token === 'string'));
     }
+    try {
+      const active = await deps.chat.orm.em.fork().count(User, { id: userId, disabledAt: null });
+      if (active === 0) return next(handshakeRefusal('account_inactive', true));
+    } catch (error) {
+      const { code, message, retryAfterSeconds } = ackErrorFor(error, deps.logger);
+      return next(Object.assign(new Error(message), { data: { code, message, retryAfterSeconds } }));
+    }
+    socket.data.userId = userId;
+    next();
   });
 
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
+    guardAcks(socket, deps);
     registerChatHandlers(socket, {
       ...deps.chat,
       limiter: deps.limiter,
@@ -89,40 +94,35 @@ export function createRealtimeServer(deps: {
       logger: deps.logger,
     });
 
-    socket.on('system:ping', async (payload, ack) => {
-      if (typeof ack !== 'function') return;
-      const parsed = pingSchema.safeParse(payload);
-      if (!parsed.success) return ack(invalid('expected { nonce: string }'));
-      const decision = await deps.limiter.hit('messages', `user:${socket.data.userId}`, deps.messageLimit);
-      if (!decision.allowed) {
-        return ack({
-          code: 'rate_limited',
-          message: `Too many requests; try again in ${decision.retryAfterSeconds} s.`,
-        });
-      }
-      try {
-        const job = await deps.queues.add('maintenance', 'probe', {
-          nonce: parsed.data.nonce,
-          socketId: socket.id,
-        });
-        ack(null, { jobId: job.id! });
-      } catch (error) {
-        deps.logger.warn({ err: (error as Error).message }, 'probe could not be enqueued');
-        ack({ code: 'unavailable', message: 'the job queue is unavailable, try again shortly' });
-      }
-    });
+    socket.on('system:ping', (payload, ack) =>
+      answer(ack, deps.logger, async () => {
+        const { nonce } = pingSchema.parse(payload);
+        await spendMessage(deps, socket.data.userId);
+        try {
+          const job = await deps.queues.add('maintenance', 'probe', { nonce, socketId: socket.id });
+          return { jobId: job.id! };
+        } catch (error) {
+          deps.logger.warn({ err: (error as Error).message }, 'probe could not be enqueued');
+          throw new Problem(503, 'unavailable', 'the job queue is unavailable, try again shortly', {
+            extensions: { retryAfterSeconds: 5 },
+          });
+        }
+      }),
+    );
   });
   return io;
 }
 
 /** What the client's `connect_error` carries: `message` and `data.code` say whether to refresh. */
-function handshakeRefusal(reason: 'token_expired' | 'token_invalid', hadToken: boolean) {
+function handshakeRefusal(reason: 'token_expired' | 'token_invalid' | 'account_inactive', hadToken: boolean) {
   const code = reason === 'token_expired' ? 'token_expired' : 'unauthorized';
   const message =
     reason === 'token_expired'
       ? 'The access token has expired: refresh it and reconnect.'
-      : hadToken
-        ? 'The access token is not valid.'
-        : 'Connect with auth: { token: <access token> }.';
+      : reason === 'account_inactive'
+        ? 'The account behind this token is no longer active.'
+        : hadToken
+          ? 'The access token is not valid.'
+          : 'Connect with auth: { token: <access token> }.';
   return Object.assign(new Error(message), { data: { code, message } });
 }

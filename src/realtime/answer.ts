@@ -1,0 +1,55 @@
+import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db/databaseUnavailable.ts';
+import { Problem } from '../http/problem.ts';
+import type { Logger } from '../logger.ts';
+import type { AckError } from './events.ts';
+
+/** How long a client should wait before retrying when the database is away (HTTP says the same). */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
+/**
+ * Runs a socket call and acks its outcome `(null, result)` or `(error)`, exactly once: a call
+ * that expects an answer never waits forever, whatever `work` throws.
+ */
+export async function answer<Result>(
+  ack: ((error: AckError | null, result?: Result) => void) | undefined,
+  logger: Logger,
+  work: () => Promise<Result>,
+): Promise<void> {
+  if (typeof ack !== 'function') return;
+  let result: Result;
+  try {
+    result = await work();
+  } catch (error) {
+    return ack(ackErrorFor(error, logger));
+  }
+  ack(null, result);
+}
+
+/** The ack error a client sees for what a handler threw; internals stay in the log. */
+export function ackErrorFor(error: unknown, logger: Logger): AckError {
+  if (error instanceof ZodError) {
+    const fields = error.issues
+      .map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`)
+      .join('; ');
+    return { code: 'validation_failed', message: fields };
+  }
+  if (error instanceof Problem) {
+    const { retryAfterSeconds } = error.extensions;
+    return {
+      code: error.code,
+      message: error.message,
+      ...(typeof retryAfterSeconds === 'number' && { retryAfterSeconds }),
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: (error as Error).message }, 'socket call refused: database unavailable');
+    return {
+      code: 'unavailable',
+      message: 'The service is briefly unavailable; try again in a few seconds.',
+      retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS,
+    };
+  }
+  logger.error({ err: error }, 'socket handler failed');
+  return { code: 'internal_error', message: 'Something went wrong on our side.' };
+}
