@@ -10,7 +10,8 @@ const RETRY_AFTER_MS = 60_000;
  * The embedding model's state for start-up and readiness. At start-up the model is loaded and
  * its dimension checked against EMBEDDING_DIM and the schema: a mismatch stops the process
  * (stored vectors would be wrong), an unavailable model does not (the API keeps working; uploads
- * wait and retry, readiness reports the embedder until the model can be loaded).
+ * are refused with 503 + Retry-After, grounded answers end `embedder_unavailable`, and readiness
+ * reports the embedder with the operator's fix until the model can be loaded).
  */
 export class EmbedderHealth {
   private readonly embedder: Embedder;

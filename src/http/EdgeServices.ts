@@ -4,6 +4,7 @@ import type { ChatService } from '../chat/ChatService.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import type { DocumentLibrary } from '../documents/DocumentLibrary.ts';
+import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/Metrics.ts';
 import type { Queues } from '../queues/Queues.ts';
@@ -28,6 +29,8 @@ export interface EdgeServices {
   replay: ReplayReader;
   documents: DocumentLibrary;
   history: HistorySearch;
+  /** Whether the embedding model is loaded: uploads are refused while it is not. */
+  embedder: EmbedderHealth;
   /** For connections of their own (an SSE client's blocking read). */
   redis: RedisConnections;
 }

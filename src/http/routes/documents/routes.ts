@@ -5,6 +5,7 @@ import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { fileUpload } from '../../middleware/fileUpload.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
+import { requireEmbedder } from '../../middleware/requireEmbedder.ts';
 import { toPage } from '../../pagination.ts';
 import { notFound } from '../../problem.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
@@ -12,13 +13,14 @@ import { documentParams, listDocumentsQuery } from './schema.ts';
 
 /** The user's documents under /api/v1/documents: upload, list, read, delete. */
 export function documentRoutes(services: EdgeServices): Router {
-  const { orm, accessTokens, config, limiter, documents } = services;
+  const { orm, accessTokens, config, limiter, documents, embedder } = services;
   const router = new Router({ prefix: '/documents' });
   router.use(authenticate(orm, accessTokens));
 
   router.post(
     '/',
     rateLimit(limiter, 'uploads', config.rateLimits.uploads, byUser),
+    requireEmbedder(embedder),
     fileUpload('file', config.maxUploadBytes),
     async (ctx) => {
       const { document, created } = await documents.upload(ctx.state.user, {
