@@ -8,9 +8,10 @@ import type { Orm } from '../db/orm.ts';
 import { notFound, Problem } from '../http/problem.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
+import { ReplayReader } from '../stream/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
+import { AnswerEnding } from './AnswerEnding.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelChannel, cancelFlagKey } from './cancellation.ts';
-import { doneFromStoredMessage } from './storedOutcome.ts';
 
 export interface SendInput {
   conversationId?: string;
@@ -37,6 +38,7 @@ export class ChatService {
   private readonly logger: Logger;
   /** Publishes the end of an answer that never reached a worker (cancelled while queued). */
   private readonly publisherFor: (target: StreamTarget) => TokenPublisher;
+  private readonly ending: AnswerEnding;
 
   constructor(deps: {
     orm: Orm;
@@ -50,6 +52,12 @@ export class ChatService {
     this.redis = deps.redis;
     this.logger = deps.logger;
     this.publisherFor = deps.publisherFor;
+    this.ending = new AnswerEnding({
+      em: () => deps.orm.em.fork(),
+      publisherFor: deps.publisherFor,
+      replay: new ReplayReader(deps.redis, deps.queues.prefix),
+      logger: deps.logger,
+    });
   }
 
   async send(user: User, input: SendInput): Promise<Turn & { created: boolean }> {
@@ -146,7 +154,7 @@ export class ChatService {
           )
         : true;
       if (removed) {
-        await this.finishUnstarted(em, message);
+        await this.finishUnstarted(message);
         return message;
       }
     }
@@ -182,13 +190,12 @@ export class ChatService {
         { messageId: assistantMessage.id, err: (error as Error).message },
         'reply not enqueued',
       );
-      await this.orm.em
-        .fork()
-        .nativeUpdate(
-          Message,
-          { id: assistantMessage.id },
-          { status: 'failed', error: 'The job queue is unavailable.' },
-        );
+      await this.ending.end(
+        { userId, conversationId, messageId: assistantMessage.id },
+        this.publisherFor({ userId, conversationId, messageId: assistantMessage.id }),
+        { status: 'failed', error: 'The job queue is unavailable; regenerate the answer.', retryable: true },
+        { maxWaitMs: 0 },
+      );
       throw new Problem(
         503,
         'unavailable',
@@ -197,15 +204,27 @@ export class ChatService {
     }
   }
 
-  private async finishUnstarted(em: EntityManager, message: Message): Promise<void> {
-    message.status = 'cancelled';
-    await em.flush();
+  /** Ends an answer no worker took (removed from the queue): the user's request waits for this. */
+  private async finishUnstarted(message: Message): Promise<void> {
     const target = {
       userId: message.user.id,
       conversationId: message.conversation.id,
       messageId: message.id,
     };
-    await this.publisherFor(target).finish(doneFromStoredMessage(message));
+    await this.ending.end(
+      target,
+      this.publisherFor(target),
+      {
+        status: 'cancelled',
+        model: null,
+        promptTokens: 0,
+        completionTokens: 0,
+        ttftMs: null,
+        latencyMs: null,
+      },
+      { maxWaitMs: 0 },
+    );
+    message.status = 'cancelled';
   }
 
   private async findTurnByClientId(user: User, clientMessageId: string): Promise<Turn | null> {

@@ -3,6 +3,7 @@ import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transforme
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Embedder } from './Embedder.ts';
+import { EmbedderUnavailableError } from './EmbedderUnavailableError.ts';
 import type { EmbeddingThreadMessage, EmbeddingThreadSettings, EmbedRequest } from './embeddingThread.ts';
 import {
   applyModelSource,
@@ -115,7 +116,7 @@ export class EmbedderPool implements Embedder {
       const tokenizerLoaded = this.#tokenizer
         ? Promise.resolve(this.#tokenizer)
         : AutoTokenizer.from_pretrained(model).catch((error: unknown) => {
-            throw new Error(explainModelLoadFailure(model, dtype, source, error));
+            throw new EmbedderUnavailableError(explainModelLoadFailure(model, dtype, source, error));
           });
       const [tokenizer] = await Promise.all([tokenizerLoaded, ...this.#threads.map((t) => t.whenLoaded)]);
       this.#tokenizer = tokenizer;
@@ -215,7 +216,9 @@ export class EmbedderPool implements Embedder {
           this.#dispatch();
           return;
         case 'load-failed':
-          failLoad(new Error(explainModelLoadFailure(model, dtype, source, message.reason)));
+          failLoad(
+            new EmbedderUnavailableError(explainModelLoadFailure(model, dtype, source, message.reason)),
+          );
           return;
         case 'embedded':
           this.#settle(thread, message.id, (batch) => batch.resolve(rowsOf(message.vectors, message.dims)));
@@ -240,7 +243,7 @@ export class EmbedderPool implements Embedder {
       }
       const reason = crash ? crash.message : `the thread exited with code ${exitCode}`;
       if (!thread.loaded) {
-        failLoad(new Error(explainModelLoadFailure(model, dtype, source, reason)));
+        failLoad(new EmbedderUnavailableError(explainModelLoadFailure(model, dtype, source, reason)));
         return;
       }
       const lost = thread.inFlight;

@@ -3,13 +3,18 @@ import { JOB_OPTIONS } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 
 export const MAINTENANCE_SCHEDULER_ID = 'maintenance-run';
+export const SWEEP_SCHEDULER_ID = 'sweep-stuck-work';
+/** How often unfinished work whose job is gone is looked for, and how long it must be untouched. */
+export const SWEEP_EVERY_MS = 60_000;
+export const SWEEP_GRACE_MS = 2 * 60_000;
 
 /**
- * Registers the daily maintenance run. Upserting by a fixed id is idempotent: however many
+ * Registers the daily maintenance run and the minutely sweep of stuck work. Upserting by a fixed id is idempotent: however many
  * workers start, there is one schedule and each tick produces one job.
  */
-export const scheduleMaintenance = (queues: Queues, config: Pick<Config, 'retentionCron'>) =>
-  queues.get('maintenance').upsertJobScheduler(
+export const scheduleMaintenance = async (queues: Queues, config: Pick<Config, 'retentionCron'>) => {
+  const maintenance = queues.get('maintenance');
+  await maintenance.upsertJobScheduler(
     MAINTENANCE_SCHEDULER_ID,
     { pattern: config.retentionCron, tz: 'UTC' },
     {
@@ -18,3 +23,14 @@ export const scheduleMaintenance = (queues: Queues, config: Pick<Config, 'retent
       opts: JOB_OPTIONS.maintenance['maintenance-run'],
     },
   );
+  // Answers and documents left unfinished by an outage end within minutes of the database's return.
+  await maintenance.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: SWEEP_EVERY_MS },
+    {
+      name: 'sweep-stuck-work',
+      data: { graceMs: SWEEP_GRACE_MS },
+      opts: JOB_OPTIONS.maintenance['sweep-stuck-work'],
+    },
+  );
+};

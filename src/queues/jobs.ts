@@ -52,6 +52,11 @@ export interface MaintenancePayload {
   trigger: 'schedule' | 'admin';
 }
 
+export interface SweepPayload {
+  /** Only rows unchanged this long are looked at: a job that just failed is still ending its row. */
+  graceMs: number;
+}
+
 export interface JobCatalog {
   chat: {
     'generate-reply': GenerateReplyPayload;
@@ -63,6 +68,7 @@ export interface JobCatalog {
     probe: ProbePayload;
     'send-verification-email': VerificationEmailPayload;
     'maintenance-run': MaintenancePayload;
+    'sweep-stuck-work': SweepPayload;
   };
 }
 
@@ -72,8 +78,10 @@ export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobCatalog[Q
 /** Per-job retry options, over the queue's defaults (queueDefaults.ts); applied when enqueued. */
 export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions } } = {
   chat: {
-    // Stalls are recovered by BullMQ without using attempts; these cover errors before any token.
-    'generate-reply': { attempts: 3, backoff: { type: 'exponential', delay: 500 } },
+    // Stalls are recovered by BullMQ without using attempts; these cover errors before any token
+    // (model errors end the answer at once). Such errors are mostly Postgres or Redis away: 9
+    // tries, 0.5 s doubling, span about two minutes of outage before the answer ends failed.
+    'generate-reply': { attempts: 9, backoff: { type: 'exponential', delay: 500 } },
     'generate-title': { attempts: 2 },
     'summarize-conversation': { attempts: 2, priority: 10 },
   },
@@ -88,5 +96,7 @@ export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions 
     // SMTP outages last minutes: back off from 30 s, five tries.
     'send-verification-email': { attempts: 5, backoff: { type: 'exponential', delay: 30_000 } },
     'maintenance-run': { attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
+    // The next tick is a minute away: no retry.
+    'sweep-stuck-work': { attempts: 1 },
   },
 };

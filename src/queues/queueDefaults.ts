@@ -16,7 +16,8 @@ export const QUEUE_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
     removeOnFail: { age: 7 * DAY, count: 5_000 },
   },
   ingest: {
-    attempts: 3,
+    // 5 s doubling: five retries span about two and a half minutes of a Postgres or Redis outage.
+    attempts: 6,
     backoff: { type: 'exponential', delay: 5_000 },
     removeOnComplete: { age: DAY, count: 1_000 },
     removeOnFail: { age: 7 * DAY, count: 5_000 },

@@ -26,6 +26,19 @@ export class ReplayReader {
     return decodeEntries(entries as [string, string[]][]);
   }
 
+  /** What an answer had streamed (its text and last seq), read back from its log. */
+  async streamedSoFar(messageId: string): Promise<{ text: string; seq: number }> {
+    let text = '';
+    let seq = 0;
+    for (const { event } of await this.after(messageId, 0)) {
+      if (event.event === 'chat:token' && event.data.seq === seq + 1) {
+        text += event.data.delta;
+        seq = event.data.seq;
+      }
+    }
+    return { text, seq };
+  }
+
   /**
    * Blocks (on `blocking`, a connection of its own) until entries after `lastId` arrive or
    * `blockMs` passes; an empty result means nothing new yet.

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailableError.ts';
+import type { ReadinessReport } from '../../src/health/Readiness.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { type ChatStack, startChatStack } from '../support/chatStack.ts';
@@ -64,8 +65,8 @@ describe('without the embedding model', function () {
   });
 
   it('keeps the operator detail for /health/ready', async () => {
-    const report = await (await fetch(`${stack.edge.url}/health/ready`)).json();
+    const report = (await (await fetch(`${stack.edge.url}/health/ready`)).json()) as ReadinessReport;
     expect(report.failing).to.include('embedder');
-    expect(report.checks.embedder.error).to.include('no-such-model');
+    expect(report.checks.embedder!.error).to.include('no-such-model');
   });
 });

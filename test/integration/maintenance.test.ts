@@ -1,12 +1,13 @@
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { expect } from 'chai';
-import { Conversation, Message, RefreshToken, User } from '../../src/db/entities/index.ts';
+import { Conversation, Document, Message, RefreshToken, User } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { scheduleMaintenance } from '../../src/maintenance/schedule.ts';
 import { Queues } from '../../src/queues/Queues.ts';
 import { RedisConnections } from '../../src/queues/redisConnections.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
+import { ChatClient } from '../support/ChatClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
 
@@ -168,7 +169,87 @@ describe('maintenance: retention and housekeeping', function () {
     expect(await redis.ttl(key)).to.be.greaterThan(0);
   });
 
-  it('keeps one schedule however many workers register it', async () => {
+  it('sweeps answers and documents whose job failed without ending them, and tells their tabs', async () => {
+    const session = await api.signup('sweep');
+    const tab = await ChatClient.connect(edge.url, session.accessToken);
+    const prefix = edge.runtime.config.redis.queuePrefix;
+    const em = edge.runtime.orm.em.fork();
+    const user = await em.findOneOrFail(User, { id: session.user.id });
+    const conversation = em.create(Conversation, { user, title: 'swept' });
+    const question = em.create(Message, { conversation, user, role: 'user', content: 'q' });
+    const answer = em.create(Message, {
+      conversation,
+      user,
+      role: 'assistant',
+      status: 'streaming',
+      replyTo: question.id,
+    });
+    const document = em.create(Document, {
+      user,
+      filename: 'a.txt',
+      mime: 'text/plain',
+      size: 1,
+      sha256: 'a'.repeat(64),
+      status: 'processing',
+    });
+    await em.flush();
+    // Their jobs failed for good, as when an outage outlasts the retries and the job's own
+    // ending could not reach the database either. Failed jobs are kept (for Bull Board).
+    const failJob = async (queue: 'chat' | 'ingest', name: string, data: object, jobId: string) => {
+      const queueEvents = new QueueEvents(queue, {
+        connection: edge.runtime.redis.create('blocking', `test-${queue}-events`),
+        prefix,
+      });
+      const worker = new Worker(
+        queue,
+        async () => {
+          throw new UnrecoverableError('connect ECONNREFUSED');
+        },
+        { connection: edge.runtime.redis.create('blocking', `test-${queue}`), prefix },
+      );
+      try {
+        await queueEvents.waitUntilReady();
+        const job = await edge.runtime.queues.get(queue).add(name as never, data as never, { jobId });
+        await job.waitUntilFinished(queueEvents).catch(() => undefined);
+        expect(await job.getState()).to.equal('failed');
+      } finally {
+        await worker.close();
+        await queueEvents.close();
+      }
+    };
+    await failJob(
+      'chat',
+      'generate-reply',
+      { userId: user.id, conversationId: conversation.id, messageId: answer.id },
+      answer.id,
+    );
+    await failJob('ingest', 'ingest-document', { userId: user.id, documentId: document.id }, document.id);
+
+    try {
+      const sweep = await edge.runtime.queues.get('maintenance').add('sweep-stuck-work', { graceMs: 0 });
+      expect(await sweep.waitUntilFinished(events)).to.deep.equal({ messages: 1, documents: 1 });
+
+      const told = await tab.untilEnded(answer.id);
+      expect(told.error).to.include({ code: 'llm_unavailable', retryable: true });
+      const [stored] = await sql('select status, error from messages where id = ?', [answer.id]);
+      expect(stored.status).to.equal('failed');
+      expect(stored.error).to.equal(told.error!.message);
+      await tab.until(() => tab.documentProgress.some((event) => event.documentId === document.id));
+      expect(tab.documentProgress.find((event) => event.documentId === document.id)).to.include({
+        status: 'failed',
+      });
+      const [doc] = await sql('select status from documents where id = ?', [document.id]);
+      expect(doc.status).to.equal('failed');
+
+      // Ended once: a second sweep finds nothing.
+      const again = await edge.runtime.queues.get('maintenance').add('sweep-stuck-work', { graceMs: 0 });
+      expect(await again.waitUntilFinished(events)).to.deep.equal({ messages: 0, documents: 0 });
+    } finally {
+      tab.close();
+    }
+  });
+
+  it('keeps one schedule of each kind however many workers register them', async () => {
     const prefix = uniqueQueuePrefix('schedule');
     const connections = [1, 2].map(() => new RedisConnections(TEST_REDIS_URL, createLogger('silent')));
     const queues = connections.map((connection) => new Queues(connection, prefix));
@@ -176,9 +257,11 @@ describe('maintenance: retention and housekeeping', function () {
       await Promise.all(queues.map((queue) => scheduleMaintenance(queue, { retentionCron: '17 3 * * *' })));
       await scheduleMaintenance(queues[0]!, { retentionCron: '17 3 * * *' });
       const maintenance = queues[1]!.get('maintenance');
-      expect(await maintenance.getJobSchedulersCount()).to.equal(1);
+      // The daily run and the minutely sweep of stuck work.
+      expect(await maintenance.getJobSchedulersCount()).to.equal(2);
       const upcoming = await maintenance.getJobs(['delayed', 'waiting']);
       expect(upcoming.filter((job) => job.name === 'maintenance-run')).to.have.length(1);
+      expect(upcoming.filter((job) => job.name === 'sweep-stuck-work')).to.have.length(1);
     } finally {
       await Promise.all(queues.map((queue) => queue.close()));
       await Promise.all(connections.map((connection) => connection.closeAll()));

@@ -4,15 +4,15 @@ import { buildContext, type Turn } from '../../src/chat/ContextBuilder.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
 import { citationsFor } from '../../src/chat/groundedPrompt.ts';
 import { planGrounding } from '../../src/chat/grounding.ts';
-import { doneFromStoredMessage } from '../../src/chat/storedOutcome.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
+import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailableError.ts';
 import { LlmError } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { GenerateReplyPayload } from '../../src/queues/jobs.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
-import type { TokenPublisher } from '../../src/stream/TokenPublisher.ts';
+import type { StreamTarget, TokenPublisher } from '../../src/stream/TokenPublisher.ts';
 import { Task, type TaskContext } from '../Task.ts';
 import type { ChatDependencies } from './chatDependencies.ts';
 
@@ -41,12 +41,14 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
 
     if (message.status === 'streaming') {
       // A previous attempt died mid-answer; its tokens already reached the user.
-      await this.endInterrupted(em, message, 'The answer was interrupted (the worker stopped).');
+      await this.deps.ending.interrupt(target, 'The answer was interrupted (the worker stopped).', {
+        signal,
+      });
       return { outcome: 'interrupted' };
     }
     const publisher = this.deps.publisher(target);
     if (await this.cancelRequested(message.id)) {
-      await this.endCancelled(em, message, publisher, {
+      await this.endCancelled(target, publisher, {
         ttftMs: null,
         latencyMs: null,
         model: null,
@@ -69,9 +71,28 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       question: turns.at(-1)?.content ?? '',
       topK: settings.topK,
       promptBudgetTokens: contextTokens - settings.maxTokens,
+    }).catch((error: unknown) => {
+      if (!(error instanceof EmbedderUnavailableError)) throw error;
+      // The operator's detail (model, folder, fix) stays in the log and /health/ready.
+      logger.error({ err: error.message }, 'grounded answer without the embedding model');
+      return null;
     });
+    if (!plan) {
+      await this.deps.ending.end(
+        target,
+        publisher,
+        {
+          status: 'failed',
+          code: EmbedderUnavailableError.CODE,
+          error: EmbedderUnavailableError.USER_MESSAGE,
+          retryable: true,
+        },
+        { signal },
+      );
+      throw new UnrecoverableError('embedding model unavailable');
+    }
     if (plan.kind === 'fixed-answer') {
-      await this.answerWithoutModel(em, message, conversation, publisher, plan.answer);
+      await this.answerWithoutModel(em, target, publisher, plan.answer, signal);
       this.afterComplete(payload, conversation, logger);
       return { outcome: 'complete', model: null };
     }
@@ -119,7 +140,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       const latencyMs = Math.round(performance.now() - startedAt);
       if (result.aborted) {
         if (signal.reason === USER_CANCEL_REASON || (await this.cancelRequested(message.id))) {
-          await this.endCancelled(em, message, publisher, {
+          await this.endCancelled(target, publisher, {
             ttftMs,
             latencyMs,
             model: result.model,
@@ -127,13 +148,11 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
           });
           return { outcome: 'cancelled' };
         }
-        await this.endFailed(
-          em,
-          message,
-          publisher,
-          'The answer was interrupted (the worker is shutting down).',
-          true,
-        );
+        await this.deps.ending.end(target, publisher, {
+          status: 'failed',
+          error: 'The answer was interrupted (the worker is shutting down).',
+          retryable: true,
+        });
         return { outcome: 'interrupted' };
       }
       const content = publisher.content;
@@ -141,24 +160,25 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
         promptTokens: context.promptTokens,
         completionTokens: countTokens(content),
       };
-      Object.assign(message, {
-        status: 'complete',
-        content,
-        model: result.model,
-        promptTokens: usage.promptTokens,
-        completionTokens: usage.completionTokens,
-        ttftMs,
-        latencyMs,
-        citations: citationsFor(content, plan.passages),
-        error: null,
-      });
-      conversation.lastMessageAt = new Date();
-      await em.flush();
+      // Metrics first: a client that reads /metrics after chat:done sees this answer counted.
       if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
       const streamingMs = latencyMs - (ttftMs ?? 0);
       if (streamingMs > 0)
         this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
-      await publisher.finish(doneFromStoredMessage(message));
+      await this.deps.ending.end(
+        target,
+        publisher,
+        {
+          status: 'complete',
+          model: result.model,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+          ttftMs,
+          latencyMs,
+          citations: citationsFor(content, plan.passages),
+        },
+        { signal },
+      );
       this.afterComplete(payload, conversation, logger);
       return { outcome: 'complete', completionTokens: usage.completionTokens, ttftMs, latencyMs };
     } catch (error) {
@@ -168,7 +188,12 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
         { status: llmError.status, err: llmError.message, streamed: publisher.lastSeq > 0 },
         'generation failed',
       );
-      await this.endFailed(em, message, publisher, llmError.message, llmError.retryable);
+      await this.deps.ending.end(
+        target,
+        publisher,
+        { status: 'failed', error: llmError.message, retryable: llmError.retryable },
+        { signal },
+      );
       // Ended and told: no BullMQ retry may restart it and duplicate text.
       throw new UnrecoverableError(llmError.message);
     }
@@ -200,36 +225,42 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
   /** Ends the answer with a fixed text, streamed like a model's so clients need no special case. */
   private async answerWithoutModel(
     em: EntityManager,
-    message: Message,
-    conversation: Conversation,
+    target: StreamTarget,
     publisher: TokenPublisher,
     answer: string,
+    signal: AbortSignal,
   ) {
-    message.status = 'streaming';
-    await em.flush();
+    await em.nativeUpdate(Message, { id: target.messageId }, { status: 'streaming' });
     publisher.started();
     publisher.push(answer);
-    Object.assign(message, {
-      status: 'complete',
-      content: publisher.content,
-      model: null,
-      promptTokens: 0,
-      completionTokens: 0,
-      ttftMs: 0,
-      latencyMs: 0,
-      citations: [],
-      error: null,
-    });
-    conversation.lastMessageAt = new Date();
-    await em.flush();
-    await publisher.finish(doneFromStoredMessage(message));
+    await this.deps.ending.end(
+      target,
+      publisher,
+      {
+        status: 'complete',
+        model: null,
+        promptTokens: 0,
+        completionTokens: 0,
+        ttftMs: 0,
+        latencyMs: 0,
+        citations: [],
+      },
+      { signal },
+    );
   }
 
   /** Last attempt failed in an unexpected way (or the job stalled too often): end the message. */
-  override async onFailed(payload: GenerateReplyPayload, error: Error, { em }: Omit<TaskContext, 'signal'>) {
-    const message = await em.findOne(Message, { id: payload.messageId, user: payload.userId });
-    if (!message || TERMINAL_MESSAGE_STATUSES.includes(message.status)) return;
-    await this.endInterrupted(em, message, `The answer could not be completed (${error.message}).`);
+  override async onFailed(
+    payload: GenerateReplyPayload,
+    error: Error,
+    { logger }: Omit<TaskContext, 'signal'>,
+  ) {
+    // Often the database itself is why the job failed: ending the answer waits until it is back.
+    logger.warn({ err: error.message }, 'answer ends after its last attempt');
+    await this.deps.ending.interrupt(
+      { userId: payload.userId, conversationId: payload.conversationId, messageId: payload.messageId },
+      'The answer could not be completed; send the question again.',
+    );
   }
 
   private async history(em: EntityManager, message: Message): Promise<Turn[]> {
@@ -265,61 +296,20 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
   }
 
   private async endCancelled(
-    em: EntityManager,
-    message: Message,
+    target: StreamTarget,
     publisher: TokenPublisher,
     facts: { ttftMs: number | null; latencyMs: number | null; model: string | null; promptTokens: number },
   ) {
     publisher.flush();
     const content = publisher.content;
-    const usage = { promptTokens: facts.promptTokens, completionTokens: content ? countTokens(content) : 0 };
-    Object.assign(message, {
+    await this.deps.ending.end(target, publisher, {
       status: 'cancelled',
-      content,
-      model: facts.model,
-      promptTokens: usage.promptTokens,
-      completionTokens: usage.completionTokens,
-      ttftMs: facts.ttftMs,
-      latencyMs: facts.latencyMs,
+      ...facts,
+      completionTokens: content ? countTokens(content) : 0,
     });
-    await em.flush();
-    await publisher.finish(doneFromStoredMessage(message));
     await this.deps.streamRedis.expire(
-      cancelFlagKey(this.deps.config.redis.queuePrefix, message.id),
+      cancelFlagKey(this.deps.config.redis.queuePrefix, target.messageId),
       CANCEL_FLAG_TTL_SECONDS,
     );
-  }
-
-  private async endFailed(
-    em: EntityManager,
-    message: Message,
-    publisher: TokenPublisher,
-    reason: string,
-    retryable: boolean,
-  ) {
-    publisher.flush();
-    Object.assign(message, { status: 'failed', content: publisher.content, error: reason });
-    await em.flush();
-    await publisher.finish({
-      event: 'chat:error',
-      data: {
-        conversationId: message.conversation.id,
-        messageId: message.id,
-        code: 'llm_unavailable',
-        message: reason,
-        retryable,
-      },
-    });
-  }
-
-  /** Ends an answer whose worker is gone, with the text its replay log shows was streamed. */
-  private async endInterrupted(em: EntityManager, message: Message, reason: string) {
-    const soFar = await this.deps.streamedSoFar(message.id);
-    const target = {
-      userId: message.user.id,
-      conversationId: message.conversation.id,
-      messageId: message.id,
-    };
-    await this.endFailed(em, message, this.deps.publisher(target, soFar), reason, true);
   }
 }

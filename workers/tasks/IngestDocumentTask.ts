@@ -7,6 +7,7 @@ import { Document } from '../../src/db/entities/Document.ts';
 import { DocumentChunk } from '../../src/db/entities/DocumentChunk.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { newId } from '../../src/db/ids.ts';
+import { untilDatabaseAnswers } from '../../src/db/untilDatabaseAnswers.ts';
 import type { Embedder } from '../../src/embeddings/Embedder.ts';
 import { chunkDocument, type TextChunk } from '../../src/ingest/chunker.ts';
 import { DOCUMENT_MIME, type DocumentKind } from '../../src/ingest/documentKind.ts';
@@ -133,15 +134,22 @@ export class IngestDocumentTask extends Task<IngestDocumentPayload> {
     error: Error,
     context: Omit<TaskContext, 'signal'>,
   ) {
-    const { em } = context;
-    await em.nativeDelete(DocumentChunk, { document: payload.documentId, user: payload.userId });
+    const { em, logger } = context;
     const message = 'The document could not be processed. Try uploading it again later.';
-    const updated = await em.nativeUpdate(
-      Document,
-      { id: payload.documentId, user: payload.userId, status: { $in: ['queued', 'processing'] } },
-      { status: 'failed', error: message },
+    logger.warn({ documentId: payload.documentId, err: error.message }, 'document failed');
+    // Often the database itself is why the job failed: the ending waits until it is back.
+    const updated = await untilDatabaseAnswers(
+      () =>
+        em.fork().transactional(async (tx) => {
+          await tx.nativeDelete(DocumentChunk, { document: payload.documentId, user: payload.userId });
+          return tx.nativeUpdate(
+            Document,
+            { id: payload.documentId, user: payload.userId, status: { $in: ['queued', 'processing'] } },
+            { status: 'failed', error: message },
+          );
+        }),
+      { logger, what: `failing document ${payload.documentId}` },
     );
-    context.logger.warn({ documentId: payload.documentId, err: error.message }, 'document failed');
     if (updated > 0) this.announce(context, payload, { status: 'failed', progress: 0, error: message });
   }
 

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
-import type { Config, QueueName } from '../../src/config.ts';
-import { Document } from '../../src/db/entities/Document.ts';
-import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
+import type { Config } from '../../src/config.ts';
+import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { type MaintenanceCounts, saveLastRun } from '../../src/maintenance/MaintenanceReport.ts';
+import type { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { MaintenancePayload } from '../../src/queues/jobs.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
@@ -13,7 +13,7 @@ import { Task, type TaskContext } from '../Task.ts';
 /** Rows per delete statement: short transactions, never a long lock on a busy table. */
 const BATCH = 500;
 const DAY_MS = 24 * 3_600_000;
-/** An answer or document untouched this long, with no job behind it, is stuck. */
+/** The daily run's sweep is a backstop for the frequent one (SweepStuckWorkTask): generous grace. */
 const STUCK_AFTER_MS = 15 * 60_000;
 
 /**
@@ -27,9 +27,17 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
   private readonly queues: Queues;
   private readonly redis: Redis;
   private readonly metrics: Metrics;
+  private readonly sweeper: StuckWorkSweeper;
 
-  constructor(deps: { config: Config; queues: Queues; redis: Redis; metrics: Metrics }) {
+  constructor(deps: {
+    config: Config;
+    queues: Queues;
+    redis: Redis;
+    metrics: Metrics;
+    sweeper: StuckWorkSweeper;
+  }) {
     super();
+    this.sweeper = deps.sweeper;
     this.metrics = deps.metrics;
     this.config = deps.config;
     this.queues = deps.queues;
@@ -46,8 +54,10 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
           : 0,
       refreshTokens: await this.batchedDelete(em, 'refresh_tokens', 'expires_at < now()'),
       replayStreams: await this.expireOrphanReplayLogs(em),
-      stuckMessages: await this.endStuckMessages(em),
-      stuckDocuments: await this.failStuckDocuments(em),
+      ...(await this.sweeper.sweep(em, STUCK_AFTER_MS).then(({ messages, documents }) => ({
+        stuckMessages: messages,
+        stuckDocuments: documents,
+      }))),
     };
     const report = {
       trigger: payload.trigger,
@@ -105,50 +115,5 @@ export class MaintenanceRunTask extends Task<MaintenancePayload> {
       }
     } while (cursor !== '0');
     return expired;
-  }
-
-  /** Answers still pending or streaming long after their last change, whose chat job is gone. */
-  private endStuckMessages(em: EntityManager): Promise<number> {
-    return this.endStuck(em, Message, 'messages', ['pending', 'streaming'], 'chat', {
-      status: 'failed',
-      error: 'The answer was lost (its job no longer exists); regenerate it.',
-    });
-  }
-
-  /** Documents queued or processing long after their last change, whose ingest job is gone. */
-  private failStuckDocuments(em: EntityManager): Promise<number> {
-    return this.endStuck(em, Document, 'documents', ['queued', 'processing'], 'ingest', {
-      status: 'failed',
-      error: 'Processing stopped unexpectedly; upload the document again.',
-    });
-  }
-
-  /** Rows left in an unfinished status whose job (same id as the row) no longer exists. */
-  private async endStuck(
-    em: EntityManager,
-    entity: typeof Message | typeof Document,
-    table: string,
-    unfinished: string[],
-    queue: QueueName,
-    ending: { status: 'failed'; error: string },
-  ): Promise<number> {
-    const stale = new Date(Date.now() - STUCK_AFTER_MS);
-    const rows: { id: string }[] = await em
-      .getConnection()
-      .execute(
-        `select id from "${table}" where status in (${unfinished.map(() => '?').join(', ')}) and updated_at < ? limit ${BATCH}`,
-        [...unfinished, stale],
-      );
-    let ended = 0;
-    for (const { id } of rows) {
-      if (await this.queues.get(queue).getJob(id)) continue;
-      // Only if still unfinished: the job may have ended it meanwhile.
-      ended += await em.nativeUpdate(
-        entity as typeof Message,
-        { id, status: { $in: unfinished as never } },
-        ending as never,
-      );
-    }
-    return ended;
   }
 }

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
 import type { Config } from '../../src/config.ts';
+import type { Orm } from '../../src/db/orm.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
@@ -21,8 +23,11 @@ export class ChatDependencies {
   readonly replay: ReplayReader;
   readonly metrics: Metrics;
   readonly retriever: DocumentRetriever;
+  /** Where every answer ends (see src/chat/AnswerEnding.ts). */
+  readonly ending: AnswerEnding;
 
   constructor(deps: {
+    orm: Orm;
     config: Config;
     provider: LlmProvider;
     queues: Queues;
@@ -41,6 +46,12 @@ export class ChatDependencies {
     this.streamRedis = deps.streamRedis;
     this.emitter = deps.emitter;
     this.replay = new ReplayReader(deps.streamRedis, deps.config.redis.queuePrefix);
+    this.ending = new AnswerEnding({
+      em: () => deps.orm.em.fork(),
+      publisherFor: (target, resumeFrom) => this.publisher(target, resumeFrom),
+      replay: this.replay,
+      logger: deps.logger,
+    });
   }
 
   publisher(target: StreamTarget, resumeFrom?: { text: string; seq: number }): TokenPublisher {
@@ -51,18 +62,5 @@ export class ChatDependencies {
       { prefix: queuePrefix, ...this.config.stream },
       resumeFrom,
     );
-  }
-
-  /** What an interrupted answer had already streamed, read back from its replay log. */
-  async streamedSoFar(messageId: string): Promise<{ text: string; seq: number }> {
-    let text = '';
-    let seq = 0;
-    for (const { event } of await this.replay.after(messageId, 0)) {
-      if (event.event === 'chat:token' && event.data.seq === seq + 1) {
-        text += event.data.delta;
-        seq = event.data.seq;
-      }
-    }
-    return { text, seq };
   }
 }

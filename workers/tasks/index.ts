@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { QueueName } from '../../src/config.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
+import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
 import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
@@ -16,15 +17,17 @@ import { MaintenanceRunTask } from './MaintenanceRunTask.ts';
 import { ProbeTask } from './ProbeTask.ts';
 import { SendVerificationEmailTask } from './SendVerificationEmailTask.ts';
 import { SummarizeConversationTask } from './SummarizeConversationTask.ts';
+import { SweepStuckWorkTask } from './SweepStuckWorkTask.ts';
 
 export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]?: Task<JobCatalog[Q][N]> } };
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
-  { config, logger, accessTokens, queues, metrics, embedder }: Runtime,
+  { config, logger, accessTokens, queues, metrics, embedder, orm }: Runtime,
   relay: { streamRedis: Redis; emitter: RealtimeEmitter },
 ): TaskRegistry {
   const chat = new ChatDependencies({
+    orm,
     config,
     logger,
     queues,
@@ -33,6 +36,7 @@ export function createTasks(
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
     ...relay,
   });
+  const sweeper = new StuckWorkSweeper({ queues, ending: chat.ending, emitter: relay.emitter, logger });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
   const mailer = new Mailer(config.smtpUrl, `Parley <no-reply@${new URL(publicUrl).hostname}>`, logger);
   return {
@@ -47,7 +51,14 @@ export function createTasks(
     },
     maintenance: {
       probe: new ProbeTask(),
-      'maintenance-run': new MaintenanceRunTask({ config, queues, metrics, redis: relay.streamRedis }),
+      'maintenance-run': new MaintenanceRunTask({
+        config,
+        queues,
+        metrics,
+        redis: relay.streamRedis,
+        sweeper,
+      }),
+      'sweep-stuck-work': new SweepStuckWorkTask(sweeper),
       'send-verification-email': new SendVerificationEmailTask(mailer, accessTokens, publicUrl),
     },
   };

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { isDatabaseUnavailable } from '../../db/databaseUnavailable.ts';
 import { Problem } from '../problem.ts';
 
 /**
@@ -10,6 +11,19 @@ export const problemResponses = (): Middleware => async (ctx, next) => {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
       throw new Problem(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+    }
+    // The router answers a method the path lacks with a bare 405 (501 for a method it has never
+    // heard of, e.g. PROPFIND); both are the client's mistake, so both become a 405 problem.
+    if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+      const allow = ctx.response.get('Allow');
+      throw new Problem(
+        405,
+        'method_not_allowed',
+        `${ctx.method} is not allowed on ${ctx.path}; use ${allow}.`,
+        {
+          headers: { Allow: allow },
+        },
+      );
     }
   } catch (caught) {
     const problem = toProblem(caught);
@@ -33,6 +47,17 @@ function toProblem(caught: unknown): Problem {
     return new Problem(415, 'unsupported_media_type', 'This media type is not accepted here.');
   if (error?.status && error.status >= 400 && error.status < 500 && error.expose) {
     return new Problem(error.status, 'bad_request', error.message ?? 'The request could not be understood.');
+  }
+  if (isDatabaseUnavailable(caught)) {
+    // A blip, not a bug: the client may simply try again.
+    return new Problem(
+      503,
+      'unavailable',
+      'The service is briefly unavailable; try again in a few seconds.',
+      {
+        headers: { 'Retry-After': '5' },
+      },
+    );
   }
   return new Problem(
     500,

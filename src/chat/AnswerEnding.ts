@@ -1,0 +1,172 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Conversation } from '../db/entities/Conversation.ts';
+import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
+import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
+import type { Logger } from '../logger.ts';
+import type { ReplayReader } from '../stream/ReplayReader.ts';
+import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
+import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from './storedOutcome.ts';
+
+const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
+
+interface Usage {
+  model: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  ttftMs: number | null;
+  latencyMs: number | null;
+}
+
+/** How an answer ends; its text is what the publisher streamed. */
+export type AnswerEnd =
+  | ({ status: 'complete'; citations: Citation[] } & Usage)
+  | ({ status: 'cancelled' } & Usage)
+  | {
+      status: 'failed';
+      /** For the user: what happened and what to do. */
+      error: string;
+      /** Whether sending the same question again may work (chat:error `retryable`). */
+      retryable: boolean;
+      /** chat:error `code`; the stored answer keeps only the text, replays say `llm_unavailable`. */
+      code?: string;
+    };
+
+export interface AnswerEndingDeps {
+  /** A fresh entity manager for each write (the caller's may hold a broken connection's state). */
+  em: () => EntityManager;
+  publisherFor: (target: StreamTarget, resumeFrom?: { text: string; seq: number }) => TokenPublisher;
+  /** Where an answer whose writer is gone left its text. */
+  replay: Pick<ReplayReader, 'streamedSoFar'>;
+  logger: Logger;
+}
+
+/**
+ * The one place where an answer reaches a terminal status (complete, cancelled, failed) and its
+ * tabs are told. The status is written only if the answer is still unfinished, so of two
+ * enders (the worker, a cancel, the sweeper) exactly one wins and only the winner publishes the
+ * final event. A write that meets a database outage waits for the database (up to `maxWaitMs`),
+ * so an answer never stays `streaming` because Postgres blinked while it ended.
+ */
+export class AnswerEnding {
+  private readonly deps: AnswerEndingDeps;
+
+  constructor(deps: AnswerEndingDeps) {
+    this.deps = deps;
+  }
+
+  /** Stores the end and publishes it; false when someone else had already ended the answer. */
+  async end(
+    target: StreamTarget,
+    publisher: TokenPublisher,
+    end: AnswerEnd,
+    wait: { signal?: AbortSignal; maxWaitMs?: number } = {},
+  ): Promise<boolean> {
+    publisher.flush();
+    const stored = this.storedFields(publisher.content, end);
+    // One timestamp for every try: a try that finds its own earlier write recognises it by this.
+    const endedAt = new Date();
+    const won = await untilDatabaseAnswers(() => this.store(target, stored, endedAt), {
+      logger: this.deps.logger.child({ messageId: target.messageId }),
+      what: `ending answer ${target.messageId} (${end.status})`,
+      ...wait,
+    });
+    if (!won) return false;
+    await publisher.finish(this.finalEvent(target, stored, end));
+    return true;
+  }
+
+  /** Ends an answer whose worker is gone, as `failed` with the text its replay log shows. */
+  async interrupt(
+    target: StreamTarget,
+    reason: string,
+    wait: { signal?: AbortSignal; maxWaitMs?: number } = {},
+  ): Promise<boolean> {
+    const soFar = await this.deps.replay.streamedSoFar(target.messageId);
+    return this.end(
+      target,
+      this.deps.publisherFor(target, soFar),
+      { status: 'failed', error: reason, retryable: true },
+      wait,
+    );
+  }
+
+  private storedFields(content: string, end: AnswerEnd): Omit<StoredAnswer, 'id' | 'conversation'> {
+    if (end.status === 'failed') {
+      return {
+        status: 'failed',
+        content,
+        error: end.error,
+        model: null,
+        promptTokens: null,
+        completionTokens: null,
+        ttftMs: null,
+        latencyMs: null,
+        citations: null,
+      };
+    }
+    const { status, model, promptTokens, completionTokens, ttftMs, latencyMs } = end;
+    return {
+      status,
+      content,
+      error: null,
+      model,
+      promptTokens,
+      completionTokens,
+      ttftMs,
+      latencyMs,
+      citations: end.status === 'complete' ? end.citations : null,
+    };
+  }
+
+  /**
+   * Writes the end if the answer is unfinished. A retry after a lost reply may find its own
+   * write already there: the same status and text count as won.
+   */
+  private async store(
+    target: StreamTarget,
+    stored: Omit<StoredAnswer, 'id' | 'conversation'>,
+    endedAt: Date,
+  ): Promise<boolean> {
+    const { status, content, error, model, promptTokens, completionTokens, ttftMs, latencyMs, citations } =
+      stored;
+    const fields =
+      status === 'failed'
+        ? { status, content, error }
+        : { status, content, error, model, promptTokens, completionTokens, ttftMs, latencyMs, citations };
+    return this.deps.em().transactional(async (em) => {
+      const updated = await em.nativeUpdate(
+        Message,
+        { id: target.messageId, status: { $in: UNFINISHED } },
+        { ...fields, updatedAt: endedAt },
+      );
+      if (updated === 0) {
+        const current = await em.findOne(
+          Message,
+          { id: target.messageId },
+          { fields: ['status', 'updatedAt'] },
+        );
+        return current?.status === status && current.updatedAt.getTime() === endedAt.getTime();
+      }
+      if (status === 'complete')
+        await em.nativeUpdate(Conversation, { id: target.conversationId }, { lastMessageAt: endedAt });
+      return true;
+    });
+  }
+
+  private finalEvent(
+    target: StreamTarget,
+    stored: Omit<StoredAnswer, 'id' | 'conversation'>,
+    end: AnswerEnd,
+  ): TerminalEvent {
+    const event = doneFromStoredMessage({
+      ...stored,
+      id: target.messageId,
+      conversation: { id: target.conversationId },
+    });
+    if (event.event === 'chat:error' && end.status === 'failed') {
+      event.data.retryable = end.retryable;
+      if (end.code) event.data.code = end.code;
+    }
+    return event;
+  }
+}
