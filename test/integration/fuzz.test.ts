@@ -302,6 +302,22 @@ describe(`fuzz: malformed input everywhere (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})
     });
   });
 
+  it('answers a method an operation’s path does not have with a problem', async () => {
+    const paths = [...new Set(operations.map(({ path }) => path))];
+    for (const path of paths) {
+      const declared = new Set(operations.filter((op) => op.path === path).map(({ method }) => method));
+      const url = path.replace(/\{(\w+)\}/g, () => ownIds[1]!);
+      for (const method of [...HTTP_METHODS, 'propfind'].filter((method) => !declared.has(method))) {
+        const answer = await send(method.toUpperCase(), url, {
+          headers: { authorization: `Bearer ${tokens.user}` },
+        });
+        expect(answer.status, `${method.toUpperCase()} ${url}`).to.be.within(400, 499);
+        await expectWellRefused(`${method.toUpperCase()} ${url}`, answer, []);
+      }
+    }
+    await expectAlive();
+  });
+
   describe('Socket.IO events', () => {
     let socket: Socket;
     const disconnects: string[] = [];
