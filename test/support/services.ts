@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { noteTestPrefix, TEST_KEY_NAMESPACE } from './testKeys.ts';
 
 /** Where the real services are: an admin connection to Postgres, and Redis. */
 export const TEST_DATABASE_ADMIN_URL =
@@ -35,8 +36,14 @@ export async function dropTestDatabases(): Promise<void> {
   }
 }
 
-/** A BullMQ key prefix of its own, so runs and files never see each other's jobs. */
-export const uniqueQueuePrefix = (label: string) => `parley-test-${label}-${randomBytes(4).toString('hex')}`;
+/**
+ * A BullMQ key prefix of its own, so runs and files never see each other's jobs. It sits in this
+ * run's namespace, whose keys the run removes at its end (testKeys.ts).
+ */
+export const uniqueQueuePrefix = (label: string) => {
+  noteTestPrefix();
+  return `${TEST_KEY_NAMESPACE}${label}-${randomBytes(4).toString('hex')}`;
+};
 
 /**
  * The offline test embedding model (random weights, 384-d, BERT-shaped; see test/fixtures/models):
