@@ -22,4 +22,12 @@ export class Presence {
     const sockets = await this.io.in(userRoom(userId)).fetchSockets();
     return { userId, online: sockets.length > 0, connections: sockets.length };
   }
+
+  /**
+   * Closes every socket of the user, on every edge node (the adapter relays it through Redis):
+   * for an account that was disabled or deleted, whose sockets would otherwise keep receiving.
+   */
+  disconnect(userId: string): void {
+    this.io.in(userRoom(userId)).disconnectSockets(true);
+  }
 }

@@ -58,6 +58,8 @@ export function adminRoutes(services: EdgeServices): Router {
       if (input.disabled) await refreshTokens.revokeAllOf(em, target.id);
     }
     await em.flush();
+    // Its open sockets go too, after the flush: a reconnect is then refused by the handshake.
+    if (input.disabled) services.presence.disconnect(target.id);
     ctx.body = presentUser(target);
   });
 
@@ -69,6 +71,7 @@ export function adminRoutes(services: EdgeServices): Router {
     authorizeManageUser(ctx.state.user, target);
     // Foreign keys cascade: conversations, messages, documents, chunks and tokens go with the user.
     await em.nativeDelete(User, { id });
+    services.presence.disconnect(id);
     ctx.status = 204;
   });
 
