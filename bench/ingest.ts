@@ -356,6 +356,8 @@ async function runPipeline(corpus: CorpusDocument[]): Promise<Pipeline> {
     RATE_LIMIT_UPLOADS: '100000/1h',
     INGEST_CONCURRENCY: String(options.concurrency),
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // The bench's settings only: a developer's .env must not change what is measured.
+    PARLEY_ENV_FILE: '',
     ...embeddingEnv,
   };
   // The worker logs at info: its "embedding model loaded" line shows the settings it really uses.
