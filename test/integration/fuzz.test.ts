@@ -490,21 +490,26 @@ describe(`fuzz: malformed input everywhere (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})
               return { request, status: response.status };
             } catch (error) {
               if (longPoll && aborts.signal.aborted) return { request, status: 0 };
+              // Over maxHttpBufferSize engine.io answers 413 and drops the connection while the
+              // client still sends, which the client may see as a reset; the health check below
+              // proves the process lived through it.
+              if (hasBody && request.body instanceof Huge) return { request, status: 0 };
               throw new Error(
                 `no answer to ${request.method} ?${query}: ${(error as { cause?: unknown }).cause ?? error}`,
               );
             }
           });
+          const settled = Promise.all(answers);
           if (sid)
             await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
               method: 'POST',
               body: '1',
             });
-          const settled = Promise.all(answers);
           aborts.abort();
           for (const { request, status } of await settled) {
             expect(status, JSON.stringify(request)).to.be.below(500);
           }
+          await expectAlive();
         }),
         { seed: SEED, numRuns: RUNS * 2 },
       );
