@@ -388,6 +388,48 @@ describe(`fuzz: malformed input everywhere (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})
       await expectAlive();
     };
 
+    it('refuses malformed handshake auth with connect_error, never a connection or a crash', async () => {
+      const auths = fc.oneof(
+        fc.constant(undefined),
+        badValue([tokens.expired!, `${tokens.user}\u0000`, `${tokens.user}x`]).map((token) => ({ token })),
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+        fc.constantFrom<unknown>('token', 1, null, [tokens.user]),
+      );
+      await fc.assert(
+        fc.asyncProperty(auths, async (auth) => {
+          const sent =
+            auth && typeof auth === 'object' && 'token' in auth && auth.token instanceof Huge
+              ? { token: String(auth.token) }
+              : auth;
+          const client = io(baseUrl, {
+            auth: sent as Record<string, unknown>,
+            reconnection: false,
+            forceNew: true,
+          });
+          try {
+            const outcome = await new Promise<string>((resolve) => {
+              client.once('connect', () => resolve('connected'));
+              client.once('connect_error', (error) =>
+                resolve((error as { data?: { code?: string } }).data?.code ?? 'refused'),
+              );
+              // A handshake packet the server can't parse closes the connection instead.
+              client.io.once('close', () => resolve('closed'));
+            });
+            expect(outcome, JSON.stringify(sent)).to.be.oneOf([
+              'unauthorized',
+              'token_expired',
+              'refused',
+              'closed',
+            ]);
+          } finally {
+            client.disconnect();
+          }
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+      await expectAlive();
+    });
+
     it('acks every malformed emit of every declared event and stays connected', async () => {
       await everyEmitAcked(fc.constantFrom(...declaredEvents('ClientToServerEvents')), RUNS * 4);
     });
