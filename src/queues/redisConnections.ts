@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.ts';
 
@@ -58,8 +59,22 @@ export class RedisConnections {
   }
 }
 
-/** QUIT lets pending replies arrive; on a connection that is down it would wait forever, so cut it. */
+/** How long closing waits for a connection still being made, or for QUIT's reply. */
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * QUIT lets pending replies arrive; on a connection that is down it would wait forever, so cut it.
+ * A connection still being made gets CLOSE_WAIT_MS to finish first: cutting it rejects the
+ * commands queued meanwhile, and some have no handler (the Socket.IO adapter's subscriptions),
+ * which would crash a process stopped right after it started.
+ */
 async function closeGracefully(client: Redis): Promise<void> {
+  if (client.status === 'connecting' || client.status === 'connect') {
+    await Promise.race([
+      once(client, 'ready').catch(() => undefined),
+      new Promise((done) => setTimeout(done, CLOSE_WAIT_MS).unref()),
+    ]);
+  }
   if (client.status !== 'ready') {
     client.disconnect();
     return;
@@ -70,7 +85,7 @@ async function closeGracefully(client: Redis): Promise<void> {
   );
   const inTime = await Promise.race([
     quit,
-    new Promise<boolean>((done) => setTimeout(done, 2_000, false).unref()),
+    new Promise<boolean>((done) => setTimeout(done, CLOSE_WAIT_MS, false).unref()),
   ]);
   if (!inTime) client.disconnect();
 }
