@@ -15,6 +15,7 @@ import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer, type RealtimeServer } from './realtime/server.ts';
+import { refuseOtherTransportMethods } from './realtime/transportMethods.ts';
 import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
 import { ReplayReader } from './stream/ReplayReader.ts';
@@ -93,6 +94,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   // Two listeners would both answer /socket.io/ and crash the process (ERR_HTTP_HEADERS_SENT).
   const server = createServer(app.callback());
   io.attach(server);
+  refuseOtherTransportMethods(io);
   watchEdgeGauges(runtime.metrics, io, queues);
 
   await new Promise<void>((listening, failed) => {

@@ -70,6 +70,15 @@ describe('sockets over long-polling (edge in its own process)', () => {
     expect(poll.status).to.equal(200);
     expect(await poll.text()).to.match(/^44\{.*"code":"unauthorized"/);
 
+    // Other methods on a live session are refused as the REST API refuses them (engine.io: 500).
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const other = await fetch(`${base}&sid=${sid}`, { method });
+      expect(other.status, method).to.equal(405);
+      expect(other.headers.get('content-type')).to.equal('application/problem+json');
+      expect(other.headers.get('allow')).to.equal('GET, POST, OPTIONS');
+      expect(await other.json()).to.include({ code: 'method_not_allowed', status: 405 });
+    }
+
     // Unknown sessions get engine.io's own answer, not a second one from the REST app.
     const stale = await fetch(`${base}&sid=not-a-session`);
     expect(stale.status).to.equal(400);
