@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
-import { ChildService } from '../support/ChildService.ts';
+import type { ChildService } from '../support/ChildService.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { PrivatePostgres } from '../support/privatePostgres.ts';
-import { TEST_JWT_SECRET, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { type ProcessStack, startProcessStack } from '../support/processStack.ts';
 
 /**
  * "Every answer ends complete, failed or cancelled, and its client is told" across a Postgres
@@ -15,6 +15,7 @@ describe('a Postgres outage', function () {
   this.timeout(90_000);
   let postgres: PrivatePostgres;
   let stub: GroqStub;
+  let stack: ProcessStack;
   let edge: ChildService;
   let worker: ChildService;
   let api: ApiClient;
@@ -24,27 +25,18 @@ describe('a Postgres outage', function () {
   before(async () => {
     postgres = await PrivatePostgres.start();
     stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 40, answerTokens: 40 });
-    const env = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('outage'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      STREAM_FLUSH_MS: '10',
-    };
-    edge = await ChildService.start('src/web.ts', { ...env, PORT: '0', HOST: '127.0.0.1' }, 'edge listening');
-    const { port } = await edge.waitFor((line) => line.msg === 'edge listening');
-    worker = await ChildService.start(
-      'workers/index.ts',
-      { ...env, WORKER_QUEUES: 'chat', GROQ_API_KEY: 'test-key', GROQ_BASE_URL: stub.baseURL },
-      'workers started',
-    );
-    api = new ApiClient(`http://127.0.0.1:${port}`);
+    stack = await startProcessStack('outage', {
+      env: { DATABASE_URL: postgres.url, STREAM_FLUSH_MS: '10' },
+      workerEnv: { WORKER_QUEUES: 'chat', GROQ_API_KEY: 'test-key', GROQ_BASE_URL: stub.baseURL },
+    });
+    ({ edge, worker } = stack);
+    api = new ApiClient(stack.url);
     session = await api.signup('outage');
-    client = await ChatClient.connect(`http://127.0.0.1:${port}`, session.accessToken);
+    client = await ChatClient.connect(stack.url, session.accessToken);
   });
   after(async () => {
     client?.close();
-    await Promise.all([edge?.stop(), worker?.stop()]);
+    await stack?.stop();
     await stub?.close();
     await postgres?.destroy();
   });

@@ -2,43 +2,25 @@ import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ProbeReply, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { ApiClient } from '../support/ApiClient.ts';
-import { ChildService } from '../support/ChildService.ts';
-import {
-  createTestDatabase,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import type { ChildService } from '../support/ChildService.ts';
+import { type ProcessStack, startProcessStack } from '../support/processStack.ts';
 import { emitAck } from '../support/socketAck.ts';
 
 describe('relay across processes: edge → queue → worker → Redis → socket', () => {
   const sockets: Socket[] = [];
+  let stack: ProcessStack;
   let edge: ChildService;
-  let worker: ChildService;
   let edgeUrl: string;
   let token: string;
 
   before(async () => {
-    const env = {
-      DATABASE_URL: await createTestDatabase('relay'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('relay'),
-      JWT_SECRET: TEST_JWT_SECRET,
-    };
-    // The worker migrates first, so the two processes don't race to create the schema.
-    worker = await ChildService.start(
-      'workers/index.ts',
-      { ...env, WORKER_QUEUES: 'maintenance' },
-      'workers started',
-    );
-    edge = await ChildService.start('src/web.ts', { ...env, PORT: '0', HOST: '127.0.0.1' }, 'edge listening');
-    const { port } = await edge.waitFor((line) => line.msg === 'edge listening');
-    edgeUrl = `http://127.0.0.1:${port}`;
+    stack = await startProcessStack('relay');
+    ({ edge, url: edgeUrl } = stack);
     token = (await new ApiClient(edgeUrl).signup('relay')).accessToken;
   });
   after(async () => {
     for (const socket of sockets) socket.disconnect();
-    await Promise.all([edge?.stop(), worker?.stop()]);
+    await stack?.stop();
   });
 
   const connect = async () => {
@@ -67,7 +49,7 @@ describe('relay across processes: edge → queue → worker → Redis → socket
 
     const reply = await answered;
     expect(reply.nonce).to.equal('n-1');
-    expect(reply.workerPid).to.equal(worker.pid);
+    expect(reply.workerPid).to.equal(stack.worker.pid);
     expect(reply.workerPid).not.to.equal(edge.pid);
 
     // A second round trip on the bystander proves its pipe works, and that it saw nothing before.

@@ -2,13 +2,8 @@ import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import type { ProbeReply } from '../../src/realtime/events.ts';
 import { ApiClient } from '../support/ApiClient.ts';
-import { ChildService } from '../support/ChildService.ts';
-import {
-  createTestDatabase,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import type { ChildService } from '../support/ChildService.ts';
+import { type ProcessStack, startProcessStack } from '../support/processStack.ts';
 import { emitAck } from '../support/socketAck.ts';
 
 /**
@@ -18,32 +13,19 @@ import { emitAck } from '../support/socketAck.ts';
  */
 describe('sockets over long-polling (edge in its own process)', () => {
   const sockets: Socket[] = [];
+  let stack: ProcessStack;
   let edge: ChildService;
-  let worker: ChildService;
   let edgeUrl: string;
   let token: string;
 
   before(async () => {
-    const env = {
-      DATABASE_URL: await createTestDatabase('transports'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('transports'),
-      JWT_SECRET: TEST_JWT_SECRET,
-    };
-    // The worker migrates first, so the two processes don't race to create the schema.
-    worker = await ChildService.start(
-      'workers/index.ts',
-      { ...env, WORKER_QUEUES: 'maintenance' },
-      'workers started',
-    );
-    edge = await ChildService.start('src/web.ts', { ...env, PORT: '0', HOST: '127.0.0.1' }, 'edge listening');
-    const { port } = await edge.waitFor((line) => line.msg === 'edge listening');
-    edgeUrl = `http://127.0.0.1:${port}`;
+    stack = await startProcessStack('transports');
+    ({ edge, url: edgeUrl } = stack);
     token = (await new ApiClient(edgeUrl).signup('polling')).accessToken;
   });
   after(async () => {
     for (const socket of sockets) socket.disconnect();
-    await Promise.all([edge?.stop(), worker?.stop()]);
+    await stack?.stop();
   });
 
   const stillUp = async () => {

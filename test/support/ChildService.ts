@@ -49,6 +49,17 @@ export class ChildService {
     return child;
   }
 
+  /** An edge (`src/web.ts`) on a free port of 127.0.0.1, with the URL it listens on. */
+  static async startEdge(env: Record<string, string>): Promise<{ edge: ChildService; url: string }> {
+    const edge = await ChildService.start(
+      'src/web.ts',
+      { ...env, PORT: '0', HOST: '127.0.0.1' },
+      'edge listening',
+    );
+    const { port } = await edge.waitFor((line) => line.msg === 'edge listening');
+    return { edge, url: `http://127.0.0.1:${port}` };
+  }
+
   get pid(): number {
     return this.process.pid!;
   }
