@@ -3,13 +3,13 @@ import { Conversation } from '../db/entities/Conversation.ts';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
 import type { Logger } from '../logger.ts';
-import type { ReplayReader } from '../stream/ReplayReader.ts';
-import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
-import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from './storedOutcome.ts';
+import type { ReplayReader } from '../relay/ReplayReader.ts';
+import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
+import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
 
 const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
 
-interface Usage {
+export interface Usage {
   model: string | null;
   promptTokens: number;
   completionTokens: number;
@@ -17,19 +17,28 @@ interface Usage {
   latencyMs: number | null;
 }
 
+export type CompleteFacts = Usage & { citations: Citation[] };
+
+export interface Failure {
+  /** For the user: what happened and what to do. */
+  error: string;
+  /** Whether sending the same question again may work (chat:error `retryable`). */
+  retryable: boolean;
+  /** chat:error `code`; the stored answer keeps only the text, replays say `llm_unavailable`. */
+  code?: string;
+}
+
+/** How long an ending may wait for the database, and what stops the wait. */
+export interface Wait {
+  signal?: AbortSignal;
+  maxWaitMs?: number;
+}
+
 /** How an answer ends; its text is what the publisher streamed. */
-export type AnswerEnd =
-  | ({ status: 'complete'; citations: Citation[] } & Usage)
+type AnswerEnd =
+  | ({ status: 'complete' } & CompleteFacts)
   | ({ status: 'cancelled' } & Usage)
-  | {
-      status: 'failed';
-      /** For the user: what happened and what to do. */
-      error: string;
-      /** Whether sending the same question again may work (chat:error `retryable`). */
-      retryable: boolean;
-      /** chat:error `code`; the stored answer keeps only the text, replays say `llm_unavailable`. */
-      code?: string;
-    };
+  | ({ status: 'failed' } & Failure);
 
 export interface AnswerEndingDeps {
   /** A fresh entity manager for each write (the caller's may hold a broken connection's state). */
@@ -41,8 +50,8 @@ export interface AnswerEndingDeps {
 }
 
 /**
- * The one place where an answer reaches a terminal status (complete, cancelled, failed) and its
- * tabs are told. The status is written only if the answer is still unfinished, so of two
+ * The one place where an answer reaches a terminal status (complete, cancelled, failed, or
+ * interrupted: failed with what its replay log holds) and its tabs are told. The status is written only if the answer is still unfinished, so of two
  * enders (the worker, a cancel, the sweeper) exactly one wins and only the winner publishes the
  * final event. A write that meets a database outage waits for the database (up to `maxWaitMs`),
  * so an answer never stays `streaming` because Postgres blinked while it ended.
@@ -54,12 +63,49 @@ export class AnswerEnding {
     this.deps = deps;
   }
 
+  /** The model's answer is all there: stored with usage, timings and citations, then chat:done. */
+  complete(target: StreamTarget, publisher: TokenPublisher, facts: CompleteFacts, wait?: Wait) {
+    return this.end(target, publisher, { status: 'complete', ...facts }, wait);
+  }
+
+  /** The user stopped it: the text so far is kept, then chat:done with status `cancelled`. */
+  cancel(target: StreamTarget, publisher: TokenPublisher, facts: Usage, wait?: Wait) {
+    return this.end(target, publisher, { status: 'cancelled', ...facts }, wait);
+  }
+
+  /** It can't go on: the text so far is kept, then chat:error saying whether to try again. */
+  fail(target: StreamTarget, publisher: TokenPublisher, failure: Failure, wait?: Wait) {
+    return this.end(target, publisher, { status: 'failed', ...failure }, wait);
+  }
+
+  /**
+   * An answer that needs no model (nothing in the documents can ground it): the text is
+   * streamed like a model's, so clients need no special case, and the answer completes.
+   */
+  async fixedAnswer(target: StreamTarget, publisher: TokenPublisher, text: string, wait?: Wait) {
+    await this.deps.em().nativeUpdate(Message, { id: target.messageId }, { status: 'streaming' });
+    publisher.started();
+    publisher.push(text);
+    return this.complete(
+      target,
+      publisher,
+      { model: null, promptTokens: 0, completionTokens: 0, ttftMs: 0, latencyMs: 0, citations: [] },
+      wait,
+    );
+  }
+
+  /** Ends an answer whose worker is gone, as `failed` with the text its replay log shows. */
+  async interrupt(target: StreamTarget, reason: string, wait?: Wait): Promise<boolean> {
+    const soFar = await this.deps.replay.streamedSoFar(target.messageId);
+    return this.fail(target, this.deps.publisherFor(target, soFar), { error: reason, retryable: true }, wait);
+  }
+
   /** Stores the end and publishes it; false when someone else had already ended the answer. */
-  async end(
+  private async end(
     target: StreamTarget,
     publisher: TokenPublisher,
     end: AnswerEnd,
-    wait: { signal?: AbortSignal; maxWaitMs?: number } = {},
+    wait: Wait = {},
   ): Promise<boolean> {
     publisher.flush();
     const stored = this.storedFields(publisher.content, end);
@@ -73,21 +119,6 @@ export class AnswerEnding {
     if (!won) return false;
     await publisher.finish(this.finalEvent(target, stored, end));
     return true;
-  }
-
-  /** Ends an answer whose worker is gone, as `failed` with the text its replay log shows. */
-  async interrupt(
-    target: StreamTarget,
-    reason: string,
-    wait: { signal?: AbortSignal; maxWaitMs?: number } = {},
-  ): Promise<boolean> {
-    const soFar = await this.deps.replay.streamedSoFar(target.messageId);
-    return this.end(
-      target,
-      this.deps.publisherFor(target, soFar),
-      { status: 'failed', error: reason, retryable: true },
-      wait,
-    );
   }
 
   private storedFields(content: string, end: AnswerEnd): Omit<StoredAnswer, 'id' | 'conversation'> {

@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
 import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
+import { ReplyContext } from '../../src/chat/ReplyContext.ts';
 import type { Config } from '../../src/config.ts';
 import type { Orm } from '../../src/db/orm.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
-import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
+import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
+import { ReplayReader } from '../../src/relay/ReplayReader.ts';
+import { type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
-import { ReplayReader } from '../../src/stream/ReplayReader.ts';
-import { type StreamTarget, TokenPublisher } from '../../src/stream/TokenPublisher.ts';
 
 /** What the chat tasks share in a worker process. */
 export class ChatDependencies {
@@ -25,6 +26,8 @@ export class ChatDependencies {
   readonly retriever: DocumentRetriever;
   /** Where every answer ends (see src/chat/AnswerEnding.ts). */
   readonly ending: AnswerEnding;
+  /** What every answer's prompt is made of (see src/chat/ReplyContext.ts). */
+  readonly context: ReplyContext;
 
   constructor(deps: {
     orm: Orm;
@@ -46,6 +49,10 @@ export class ChatDependencies {
     this.streamRedis = deps.streamRedis;
     this.emitter = deps.emitter;
     this.replay = new ReplayReader(deps.streamRedis, deps.config.redis.queuePrefix);
+    this.context = new ReplyContext({
+      retriever: deps.retriever,
+      contextTokens: deps.config.chat.contextTokens,
+    });
     this.ending = new AnswerEnding({
       em: () => deps.orm.em.fork(),
       publisherFor: (target, resumeFrom) => this.publisher(target, resumeFrom),
