@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { cancelChannel, USER_CANCEL_REASON } from '../src/chat/cancellation.ts';
 import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
+import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
 import { createRealtimeEmitter } from '../src/realtime/emitter.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { Task } from './Task.ts';
@@ -95,9 +95,7 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
 
   // A cancel published by any edge reaches every worker; the one holding the job aborts it
   // (cancelJob is a no-op for a job this worker doesn't run).
-  const subscriber = redis.create('pubsub', 'cancel-subscriber');
-  void subscriber.subscribe(cancelChannel(config.redis.queuePrefix));
-  subscriber.on('message', (_channel: string, jobId: string) => {
+  subscribeToCancels(redis.create('pubsub', 'cancel-subscriber'), config.redis.queuePrefix, (jobId) => {
     for (const worker of workers) worker.cancelJob(jobId, USER_CANCEL_REASON);
   });
 

@@ -7,11 +7,13 @@ import type { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
 import { notFound, Problem } from '../http/problem.ts';
 import type { Logger } from '../logger.ts';
+import { replyJobId } from '../queues/jobs.ts';
+import { JobStopper } from '../queues/JobStopper.ts';
 import type { Queues } from '../queues/Queues.ts';
 import { ReplayReader } from '../stream/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
 import { AnswerEnding } from './AnswerEnding.ts';
-import { CANCEL_FLAG_TTL_SECONDS, cancelChannel, cancelFlagKey } from './cancellation.ts';
+import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey } from './cancellation.ts';
 
 export interface SendInput {
   conversationId?: string;
@@ -39,6 +41,7 @@ export class ChatService {
   /** Publishes the end of an answer that never reached a worker (cancelled while queued). */
   private readonly publisherFor: (target: StreamTarget) => TokenPublisher;
   private readonly ending: AnswerEnding;
+  private readonly jobs: JobStopper;
 
   constructor(deps: {
     orm: Orm;
@@ -52,6 +55,7 @@ export class ChatService {
     this.redis = deps.redis;
     this.logger = deps.logger;
     this.publisherFor = deps.publisherFor;
+    this.jobs = new JobStopper(deps.queues, deps.redis);
     this.ending = new AnswerEnding({
       em: () => deps.orm.em.fork(),
       publisherFor: deps.publisherFor,
@@ -144,21 +148,9 @@ export class ChatService {
     const { prefix } = this.queues;
     await this.redis.set(cancelFlagKey(prefix, messageId), '1', 'EX', CANCEL_FLAG_TTL_SECONDS);
 
-    const job = await this.queues.get('chat').getJob(messageId);
-    const state = job ? await job.getState() : 'missing';
-    if (['waiting', 'delayed', 'prioritized', 'missing'].includes(state)) {
-      const removed = job
-        ? await job.remove().then(
-            () => true,
-            () => false,
-          )
-        : true;
-      if (removed) {
-        await this.finishUnstarted(message);
-        return message;
-      }
-    }
-    await this.redis.publish(cancelChannel(prefix), messageId);
+    const stopped = await this.jobs.stop('chat', replyJobId(messageId));
+    // No worker took it (or ever will): the answer ends here.
+    if (stopped === 'removed' || stopped === 'missing') await this.finishUnstarted(message);
     return message;
   }
 
@@ -182,7 +174,7 @@ export class ChatService {
         'chat',
         'generate-reply',
         { userId, conversationId, messageId: assistantMessage.id },
-        { jobId: assistantMessage.id },
+        { jobId: replyJobId(assistantMessage.id) },
       );
     } catch (error) {
       // The user's message is saved either way; the answer can't start, so say so and end it.

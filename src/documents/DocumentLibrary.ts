@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
-import { cancelChannel } from '../chat/cancellation.ts';
 import { Document } from '../db/entities/Document.ts';
 import { DocumentFile } from '../db/entities/DocumentFile.ts';
 import type { User } from '../db/entities/User.ts';
@@ -10,6 +9,8 @@ import type { Orm } from '../db/orm.ts';
 import { Problem } from '../http/problem.ts';
 import { DOCUMENT_MIME, detectDocumentKind } from '../ingest/documentKind.ts';
 import type { Logger } from '../logger.ts';
+import { ingestJobId } from '../queues/jobs.ts';
+import { JobStopper } from '../queues/JobStopper.ts';
 import type { Queues } from '../queues/Queues.ts';
 
 export interface Upload {
@@ -24,14 +25,14 @@ export interface Upload {
 export class DocumentLibrary {
   private readonly orm: Orm;
   private readonly queues: Queues;
-  private readonly redis: Redis;
   private readonly logger: Logger;
+  private readonly jobs: JobStopper;
 
   constructor(deps: { orm: Orm; queues: Queues; redis: Redis; logger: Logger }) {
     this.orm = deps.orm;
     this.queues = deps.queues;
-    this.redis = deps.redis;
     this.logger = deps.logger;
+    this.jobs = new JobStopper(deps.queues, deps.redis);
   }
 
   /** The stored document and whether this upload created it (same bytes again → the existing one). */
@@ -82,7 +83,7 @@ export class DocumentLibrary {
   async remove(user: User, id: string): Promise<boolean> {
     const deleted = await this.orm.em.fork().nativeDelete(Document, { id, user });
     if (deleted === 0) return false;
-    await this.stopJob(id).catch((error: Error) =>
+    await this.jobs.stop('ingest', ingestJobId(id)).catch((error: Error) =>
       // The rows are gone, so a job that keeps running stores nothing; this only saves work.
       this.logger.warn({ documentId: id, err: error.message }, 'ingest job not stopped'),
     );
@@ -99,7 +100,7 @@ export class DocumentLibrary {
       { status: 'queued', progress: 0, error: null, chunkCount: 0 },
     );
     if (updated === 0) return document;
-    await (await this.queues.get('ingest').getJob(document.id))?.remove();
+    await (await this.queues.get('ingest').getJob(ingestJobId(document.id)))?.remove();
     await this.enqueue(document);
     return em.findOneOrFail(Document, { id: document.id });
   }
@@ -109,20 +110,8 @@ export class DocumentLibrary {
       'ingest',
       'ingest-document',
       { userId: document.user.id, documentId: document.id },
-      { jobId: document.id },
+      { jobId: ingestJobId(document.id) },
     );
-  }
-
-  /** A waiting job is removed; a running one is told to abort through the job-cancel channel. */
-  private async stopJob(id: string): Promise<void> {
-    const job = await this.queues.get('ingest').getJob(id);
-    if (!job) return;
-    const state = await job.getState();
-    if (state === 'active') {
-      await this.redis.publish(cancelChannel(this.queues.prefix), id);
-      return;
-    }
-    if (state !== 'completed' && state !== 'failed') await job.remove();
   }
 }
 

@@ -4,6 +4,7 @@ import type { QueueName } from '../config.ts';
 import { Document } from '../db/entities/Document.ts';
 import { DocumentChunk } from '../db/entities/DocumentChunk.ts';
 import type { Logger } from '../logger.ts';
+import { ingestJobId, replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RealtimeEmitter } from '../realtime/emitter.ts';
 import { userRoom } from '../realtime/events.ts';
@@ -57,7 +58,7 @@ export class StuckWorkSweeper {
     );
     let ended = 0;
     for (const row of rows) {
-      if (!(await this.jobEnded('chat', row.id))) continue;
+      if (!(await this.jobEnded('chat', replyJobId(row.id)))) continue;
       const target = { userId: row.user_id, conversationId: row.conversation_id, messageId: row.id };
       if (await this.deps.ending.interrupt(target, LOST_ANSWER_REASON, { maxWaitMs: 0 })) ended += 1;
     }
@@ -74,7 +75,7 @@ export class StuckWorkSweeper {
     );
     let failed = 0;
     for (const row of rows) {
-      if (!(await this.jobEnded('ingest', row.id))) continue;
+      if (!(await this.jobEnded('ingest', ingestJobId(row.id)))) continue;
       const updated = await em.transactional(async (tx) => {
         const count = await tx.nativeUpdate(
           Document,
@@ -98,8 +99,8 @@ export class StuckWorkSweeper {
     return failed;
   }
 
-  private async jobEnded(queue: QueueName, id: string): Promise<boolean> {
-    const job = await this.deps.queues.get(queue).getJob(id);
+  private async jobEnded(queue: QueueName, jobId: string): Promise<boolean> {
+    const job = await this.deps.queues.get(queue).getJob(jobId);
     return ENDED_JOB_STATES.has(job ? await job.getState() : 'missing');
   }
 }

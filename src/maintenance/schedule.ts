@@ -1,9 +1,7 @@
 import type { Config } from '../config.ts';
-import { JOB_OPTIONS } from '../queues/jobs.ts';
+import { JOB_OPTIONS, MAINTENANCE_SCHEDULER_ID, SWEEP_SCHEDULER_ID } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 
-export const MAINTENANCE_SCHEDULER_ID = 'maintenance-run';
-export const SWEEP_SCHEDULER_ID = 'sweep-stuck-work';
 /** How often unfinished work whose job is gone is looked for, and how long it must be untouched. */
 export const SWEEP_EVERY_MS = 60_000;
 export const SWEEP_GRACE_MS = 2 * 60_000;

@@ -1,7 +1,6 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from '../config.ts';
-import { JOB_OPTIONS, type JobName, type JobPayload } from './jobs.ts';
-import { QUEUE_DEFAULTS } from './queueDefaults.ts';
+import { JOB_OPTIONS, type JobName, type JobPayload, QUEUE_DEFAULTS } from './jobs.ts';
 import type { RedisConnections } from './redisConnections.ts';
 
 /** The producer side of all three queues, typed by the job catalog. */

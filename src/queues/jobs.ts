@@ -1,9 +1,11 @@
-import type { JobsOptions } from 'bullmq';
+import type { DefaultJobOptions, JobsOptions } from 'bullmq';
 import type { QueueName } from '../config.ts';
 
 /**
- * Every job Parley enqueues, by queue and job name, with its payload type.
- * Producers and processors both use these types, so a payload can't drift between them.
+ * The job catalog: every job Parley enqueues, by queue and job name, with its payload type, how it
+ * retries (QUEUE_DEFAULTS, then JOB_OPTIONS) and how its id is made (the `…JobId` functions).
+ * Producers and processors both use these, so a payload, a retry policy or an id can't drift
+ * between them.
  */
 
 /** Diagnostic round trip: edge → queue → worker → Socket.IO relay → the asking socket. */
@@ -75,7 +77,36 @@ export interface JobCatalog {
 export type JobName<Q extends QueueName> = keyof JobCatalog[Q] & string;
 export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobCatalog[Q][N];
 
-/** Per-job retry options, over the queue's defaults (queueDefaults.ts); applied when enqueued. */
+const HOUR = 3_600;
+const DAY = 24 * HOUR;
+
+/**
+ * Retry and retention per queue, the defaults of its jobs. Completed and failed jobs are bounded
+ * by age and count so Redis stays small; Postgres, not Redis, is the record of what happened.
+ */
+export const QUEUE_DEFAULTS: Record<QueueName, DefaultJobOptions> = {
+  chat: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: { age: HOUR, count: 1_000 },
+    removeOnFail: { age: 7 * DAY, count: 5_000 },
+  },
+  ingest: {
+    // 5 s doubling: five retries span about two and a half minutes of a Postgres or Redis outage.
+    attempts: 6,
+    backoff: { type: 'exponential', delay: 5_000 },
+    removeOnComplete: { age: DAY, count: 1_000 },
+    removeOnFail: { age: 7 * DAY, count: 5_000 },
+  },
+  maintenance: {
+    attempts: 2,
+    backoff: { type: 'exponential', delay: 10_000 },
+    removeOnComplete: { age: DAY, count: 200 },
+    removeOnFail: { age: 7 * DAY, count: 1_000 },
+  },
+};
+
+/** Per-job retry options, over the queue's defaults (QUEUE_DEFAULTS); applied when enqueued. */
 export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions } } = {
   chat: {
     // Stalls are recovered by BullMQ without using attempts; these cover errors before any token
@@ -100,3 +131,24 @@ export const JOB_OPTIONS: { [Q in QueueName]: { [N in JobName<Q>]?: JobsOptions 
     'sweep-stuck-work': { attempts: 1 },
   },
 };
+
+/*
+ * Job ids. A custom id makes enqueueing idempotent (BullMQ returns the existing job) and lets the
+ * edge find a job again to stop it; rows and jobs that share an id let the sweeper match them.
+ */
+
+/** generate-reply: the assistant message it fills, so a turn can't be answered twice. */
+export const replyJobId = (messageId: string) => messageId;
+/** generate-title: one per conversation. */
+export const titleJobId = (conversationId: string) => `title-${conversationId}`;
+/** summarize-conversation: one per conversation and newest message covered. */
+export const summaryJobId = (conversationId: string, throughId: string) =>
+  `summarize-${conversationId}-${throughId}`;
+/** ingest-document: the document, so delete can find its job. */
+export const ingestJobId = (documentId: string) => documentId;
+/** embed-messages: the finished answer whose turn becomes searchable. */
+export const embedJobId = (messageId: string) => `embed-${messageId}`;
+
+/** The schedulers (upserted by id, so one schedule however many workers start). */
+export const MAINTENANCE_SCHEDULER_ID = 'maintenance-run';
+export const SWEEP_SCHEDULER_ID = 'sweep-stuck-work';
