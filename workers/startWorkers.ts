@@ -24,7 +24,9 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   const tasks = createTasks(runtime, { streamRedis, emitter });
 
   const workers = queueNames.map((queueName) => {
-    const queueTasks = tasks[queueName] as Record<string, Task<unknown> | undefined>;
+    // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive
+    // through Redis (an old or foreign producer), so the lookup may miss.
+    const queueTasks: Partial<Record<string, Task<unknown>>> = tasks[queueName];
     const worker = new Worker(
       queueName,
       async (job: Job, _token?: string, signal?: AbortSignal) => {

@@ -19,7 +19,8 @@ import { SendVerificationEmailTask } from './SendVerificationEmailTask.ts';
 import { SummarizeConversationTask } from './SummarizeConversationTask.ts';
 import { SweepStuckWorkTask } from './SweepStuckWorkTask.ts';
 
-export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]?: Task<JobCatalog[Q][N]> } };
+/** Every job name of the catalog has its task: a job added to JobCatalog without one doesn't compile. */
+export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]-?: Task<JobCatalog[Q][N]> } };
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
