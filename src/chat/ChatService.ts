@@ -1,14 +1,14 @@
-import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
 import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
-import { Document } from '../db/entities/Document.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import type { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
-import { notFound, Problem } from '../http/problem.ts';
+import { conflict, notFound, unavailable } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
-import { replyJobId } from '../queues/jobs.ts';
+import { ownAssistantMessage, ownConversation, ownDocuments } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
+import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 import { ReplayReader } from '../stream/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
@@ -73,10 +73,10 @@ export class ChatService {
     try {
       turn = await this.orm.em.fork().transactional(async (em) => {
         const conversation = input.conversationId
-          ? await this.ownConversation(em, user, input.conversationId)
+          ? await ownConversation(em, user, input.conversationId)
           : em.create(Conversation, { user, mode: input.mode ?? 'chat' });
         if (!input.conversationId && input.documentIds?.length) {
-          conversation.documents.set(await this.ownDocuments(em, user, input.documentIds));
+          conversation.documents.set(await ownDocuments(em, user, input.documentIds));
         }
         const userMessage = em.create(Message, {
           conversation,
@@ -111,14 +111,10 @@ export class ChatService {
   /** A new answer for the same user turn as `messageId` (an assistant message that has ended). */
   async regenerate(user: User, messageId: string): Promise<Message> {
     const em = this.orm.em.fork();
-    const previous = await em.findOne(
-      Message,
-      { id: messageId, user, role: 'assistant' },
-      { populate: ['conversation'] },
-    );
-    if (!previous?.replyTo) throw notFound('message');
+    const previous = await ownAssistantMessage(em, user, messageId, { withConversation: true });
+    if (!previous.replyTo) throw notFound('message');
     if (!TERMINAL_MESSAGE_STATUSES.includes(previous.status)) {
-      throw new Problem(409, 'conflict', 'This answer is still being written; cancel it first.');
+      throw conflict('This answer is still being written; cancel it first.');
     }
     const assistantMessage = em.create(Message, {
       conversation: previous.conversation,
@@ -139,11 +135,10 @@ export class ChatService {
    */
   async cancel(user: User, messageId: string): Promise<Message> {
     const em = this.orm.em.fork();
-    const message = await em.findOne(Message, { id: messageId, user, role: 'assistant' });
-    if (!message) throw notFound('message');
+    const message = await ownAssistantMessage(em, user, messageId);
     if (message.status === 'cancelled') return message;
     if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) {
-      throw new Problem(409, 'conflict', `This answer has already ended (${message.status}).`);
+      throw conflict(`This answer has already ended (${message.status}).`);
     }
     const { prefix } = this.queues;
     await this.redis.set(cancelFlagKey(prefix, messageId), '1', 'EX', CANCEL_FLAG_TTL_SECONDS);
@@ -188,11 +183,7 @@ export class ChatService {
         { status: 'failed', error: 'The job queue is unavailable; regenerate the answer.', retryable: true },
         { maxWaitMs: 0 },
       );
-      throw new Problem(
-        503,
-        'unavailable',
-        'Your message is saved, but the answer could not be started; regenerate it shortly.',
-      );
+      throw unavailable('Your message is saved, but the answer could not be started; regenerate it shortly.');
     }
   }
 
@@ -230,18 +221,5 @@ export class ChatService {
     );
     if (!assistantMessage) return null;
     return { conversation: userMessage.conversation, userMessage, assistantMessage };
-  }
-
-  private async ownConversation(em: EntityManager, user: User, id: string): Promise<Conversation> {
-    const conversation = await em.findOne(Conversation, { id, user });
-    if (!conversation) throw notFound('conversation');
-    return conversation;
-  }
-
-  async ownDocuments(em: EntityManager, user: User, ids: string[]): Promise<Document[]> {
-    const unique = [...new Set(ids)];
-    const documents = await em.find(Document, { id: { $in: unique }, user });
-    if (documents.length !== unique.length) throw notFound('document');
-    return documents;
   }
 }

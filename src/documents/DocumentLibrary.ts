@@ -6,11 +6,12 @@ import { Document } from '../db/entities/Document.ts';
 import { DocumentFile } from '../db/entities/DocumentFile.ts';
 import type { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
-import { Problem } from '../http/problem.ts';
+import { AppError } from '../errors/AppError.ts';
 import { DOCUMENT_MIME, detectDocumentKind } from '../ingest/documentKind.ts';
 import type { Logger } from '../logger.ts';
-import { ingestJobId } from '../queues/jobs.ts';
+import { deleteOwnDocument } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
+import { ingestJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 
 export interface Upload {
@@ -39,8 +40,7 @@ export class DocumentLibrary {
   async upload(user: User, upload: Upload): Promise<{ document: Document; created: boolean }> {
     const kind = detectDocumentKind(upload.bytes, upload.filename);
     if (!kind) {
-      throw new Problem(
-        415,
+      throw new AppError(
         'unsupported_document',
         'Only PDF, plain-text and Markdown documents are supported, and this file is none of them.',
       );
@@ -81,8 +81,7 @@ export class DocumentLibrary {
   }
 
   async remove(user: User, id: string): Promise<boolean> {
-    const deleted = await this.orm.em.fork().nativeDelete(Document, { id, user });
-    if (deleted === 0) return false;
+    if (!(await deleteOwnDocument(this.orm.em.fork(), user, id))) return false;
     await this.jobs.stop('ingest', ingestJobId(id)).catch((error: Error) =>
       // The rows are gone, so a job that keeps running stores nothing; this only saves work.
       this.logger.warn({ documentId: id, err: error.message }, 'ingest job not stopped'),

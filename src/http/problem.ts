@@ -1,12 +1,13 @@
-/**
- * RFC 9457 problem details. Every error that reaches a client is one of these, with a stable
- * `code` clients can switch on. Anything else becomes a 500 whose detail says nothing internal.
- */
+import type { AppError, AppErrorCode, FieldError } from '../errors/AppError.ts';
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type { FieldError };
+
+/**
+ * RFC 9457 problem details. Every error that reaches an HTTP client is one of these, with a
+ * stable `code` clients can switch on: an AppError thrown by domain code becomes one here
+ * (`problemFor`), HTTP-only refusals (body parsing, 405, 413, 415…) are built as Problems
+ * directly. Anything else becomes a 500 whose detail says nothing internal.
+ */
 
 export interface ProblemBody {
   type: string;
@@ -72,8 +73,32 @@ export class Problem extends Error {
   }
 }
 
-export const notFound = (what = 'resource') => new Problem(404, 'not_found', `The ${what} does not exist.`);
-export const unauthorized = (detail = 'Authentication is required.') =>
-  new Problem(401, 'unauthorized', detail);
+/** The HTTP status of each AppError code. */
+const STATUS: Record<AppErrorCode, number> = {
+  not_found: 404,
+  conflict: 409,
+  forbidden: 403,
+  unauthorized: 401,
+  token_expired: 401,
+  refresh_token_invalid: 401,
+  refresh_token_revoked: 401,
+  refresh_token_reused: 401,
+  verification_failed: 400,
+  validation_failed: 400,
+  unsupported_document: 415,
+  rate_limited: 429,
+  unavailable: 503,
+  embedder_unavailable: 503,
+};
+
+/** An AppError as problem+json: its status by code, `retryAfterSeconds` as a Retry-After header. */
+export function problemFor(error: AppError): Problem {
+  const { retryAfterSeconds, errors, extensions } = error.details;
+  return new Problem(STATUS[error.code], error.code, error.message, {
+    errors,
+    extensions,
+    headers: retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
 export const validationFailed = (errors: FieldError[]) =>
   new Problem(400, 'validation_failed', 'The request is not valid; see errors for each field.', { errors });

@@ -1,5 +1,5 @@
 import type { User } from '../db/entities/User.ts';
-import { notFound, Problem } from '../http/problem.ts';
+import { conflict, forbidden, notFound } from '../errors/AppError.ts';
 
 /**
  * Who may do what with accounts. Routes call these before touching data; a resource the actor
@@ -15,13 +15,13 @@ export function authorizeReadPresence(actor: User, userId: string): void {
 
 /** Admin-only surfaces answer 403: they are a capability, not someone's resource. */
 export function authorizeAdmin(actor: User): void {
-  if (!isAdmin(actor)) throw new Problem(403, 'forbidden', 'This needs an administrator.');
+  if (!isAdmin(actor)) throw forbidden('This needs an administrator.');
 }
 
 /** An admin can't lock themselves out by disabling, demoting or deleting their own account. */
 export function authorizeManageUser(actor: User, target: User): void {
   authorizeAdmin(actor);
   if (actor.id === target.id) {
-    throw new Problem(409, 'conflict', 'Administrators cannot disable, demote or delete their own account.');
+    throw conflict('Administrators cannot disable, demote or delete their own account.');
   }
 }

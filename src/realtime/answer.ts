@@ -1,11 +1,8 @@
 import { ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../db/databaseUnavailable.ts';
-import { Problem } from '../http/problem.ts';
+import { AppError, briefOutage } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
 import type { AckError } from './events.ts';
-
-/** How long a client should wait before retrying when the database is away (HTTP says the same). */
-const UNAVAILABLE_RETRY_SECONDS = 5;
 
 /**
  * Runs a socket call and acks its outcome `(null, result)` or `(error)`, exactly once: a call
@@ -26,7 +23,10 @@ export async function answer<Result>(
   ack(null, result);
 }
 
-/** The ack error a client sees for what a handler threw; internals stay in the log. */
+/**
+ * The ack error a client sees for what a handler threw: the one mapping of AppErrors to socket
+ * acks (HTTP's is problemFor in http/problem.ts). Internals stay in the log.
+ */
 export function ackErrorFor(error: unknown, logger: Logger): AckError {
   if (error instanceof ZodError) {
     const fields = error.issues
@@ -34,22 +34,17 @@ export function ackErrorFor(error: unknown, logger: Logger): AckError {
       .join('; ');
     return { code: 'validation_failed', message: fields };
   }
-  if (error instanceof Problem) {
-    const { retryAfterSeconds } = error.extensions;
-    return {
-      code: error.code,
-      message: error.message,
-      ...(typeof retryAfterSeconds === 'number' && { retryAfterSeconds }),
-    };
-  }
+  if (error instanceof AppError) return ackErrorOf(error);
   if (isDatabaseUnavailable(error)) {
     logger.warn({ err: (error as Error).message }, 'socket call refused: database unavailable');
-    return {
-      code: 'unavailable',
-      message: 'The service is briefly unavailable; try again in a few seconds.',
-      retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS,
-    };
+    return ackErrorOf(briefOutage());
   }
   logger.error({ err: error }, 'socket handler failed');
   return { code: 'internal_error', message: 'Something went wrong on our side.' };
 }
+
+const ackErrorOf = ({ code, message, details: { retryAfterSeconds } }: AppError): AckError => ({
+  code,
+  message,
+  ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+});

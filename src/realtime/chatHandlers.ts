@@ -1,11 +1,12 @@
 import type { ChatService } from '../chat/ChatService.ts';
 import { chatCancelSchema, chatResumeSchema, chatSendSchema } from '../chat/schema.ts';
 import { doneFromStoredMessage } from '../chat/storedOutcome.ts';
-import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
+import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
-import { Problem } from '../http/problem.ts';
+import { unauthorized } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
+import { ownAssistantMessage } from '../policies/ownership.ts';
 import type { ReplayReader } from '../stream/ReplayReader.ts';
 import { isTerminal } from '../stream/replayLog.ts';
 import { answer } from './answer.ts';
@@ -23,8 +24,7 @@ export interface ChatHandlerDeps extends MessageBudget {
 export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDeps): void {
   const currentUser = async () => {
     const user = await deps.orm.em.fork().findOne(User, { id: socket.data.userId, disabledAt: null });
-    if (!user)
-      throw new Problem(401, 'unauthorized', 'The account behind this connection is no longer active.');
+    if (!user) throw unauthorized('The account behind this connection is no longer active.');
     return user;
   };
 
@@ -54,10 +54,7 @@ export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDe
   socket.on('chat:resume', (payload, ack) =>
     answer(ack, deps.logger, async () => {
       const { messageId, afterSeq } = chatResumeSchema.parse(payload);
-      const message = await deps.orm.em
-        .fork()
-        .findOne(Message, { id: messageId, user: socket.data.userId, role: 'assistant' });
-      if (!message) throw new Problem(404, 'not_found', 'The message does not exist.');
+      const message = await ownAssistantMessage(deps.orm.em.fork(), socket.data.userId, messageId);
       const entries = await deps.replay.after(messageId, afterSeq);
       const emit = socket.emit as (event: string, data: unknown) => void;
       for (const { event } of entries) emit.call(socket, event.event, event.data);

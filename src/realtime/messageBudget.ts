@@ -1,5 +1,5 @@
 import type { RateLimitRule } from '../config.ts';
-import { Problem } from '../http/problem.ts';
+import { rateLimited } from '../errors/AppError.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 
 export interface MessageBudget {
@@ -14,7 +14,5 @@ export interface MessageBudget {
 export async function spendMessage(budget: MessageBudget, userId: string): Promise<void> {
   const decision = await budget.limiter.hit('messages', `user:${userId}`, budget.messageLimit);
   if (decision.allowed) return;
-  throw new Problem(429, 'rate_limited', `Too many messages; try again in ${decision.retryAfterSeconds} s.`, {
-    extensions: { retryAfterSeconds: decision.retryAfterSeconds },
-  });
+  throw rateLimited(decision.retryAfterSeconds, 'messages');
 }

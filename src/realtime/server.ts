@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { RateLimitRule } from '../config.ts';
 import { User } from '../db/entities/User.ts';
-import { Problem } from '../http/problem.ts';
+import { unavailable } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
@@ -103,9 +103,7 @@ export function createRealtimeServer(deps: {
           return { jobId: job.id! };
         } catch (error) {
           deps.logger.warn({ err: (error as Error).message }, 'probe could not be enqueued');
-          throw new Problem(503, 'unavailable', 'the job queue is unavailable, try again shortly', {
-            extensions: { retryAfterSeconds: 5 },
-          });
+          throw unavailable('the job queue is unavailable, try again shortly', 5);
         }
       }),
     );

@@ -1,10 +1,12 @@
 import type { Middleware } from 'koa';
 import { isDatabaseUnavailable } from '../../db/databaseUnavailable.ts';
-import { Problem } from '../problem.ts';
+import { AppError, briefOutage } from '../../errors/AppError.ts';
+import { Problem, problemFor } from '../problem.ts';
 
 /**
- * Turns anything thrown below into problem+json. Known problems keep their status and code;
- * Koa's own http errors (body too large, bad JSON) are mapped; the rest is a bare 500.
+ * Turns anything thrown below into problem+json. Known problems keep their status and code,
+ * AppErrors get theirs from problemFor (the one mapping of domain errors to HTTP); Koa's own
+ * http errors (body too large, bad JSON) are mapped; the rest is a bare 500.
  */
 export const problemResponses = (): Middleware => async (ctx, next) => {
   try {
@@ -39,6 +41,7 @@ export const problemResponses = (): Middleware => async (ctx, next) => {
 
 function toProblem(caught: unknown): Problem {
   if (caught instanceof Problem) return caught;
+  if (caught instanceof AppError) return problemFor(caught);
   const error = caught as { status?: number; expose?: boolean; type?: string; message?: string };
   if (error?.status === 413 || error?.type === 'entity.too.large') {
     return new Problem(413, 'payload_too_large', 'The request body is too large.');
@@ -50,14 +53,7 @@ function toProblem(caught: unknown): Problem {
   }
   if (isDatabaseUnavailable(caught)) {
     // A blip, not a bug: the client may simply try again.
-    return new Problem(
-      503,
-      'unavailable',
-      'The service is briefly unavailable; try again in a few seconds.',
-      {
-        headers: { 'Retry-After': '5' },
-      },
-    );
+    return problemFor(briefOutage());
   }
   return new Problem(
     500,

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type { RateLimitRule } from '../../config.ts';
+import { rateLimited } from '../../errors/AppError.ts';
 import type { RateLimiter } from '../../rateLimit/RateLimiter.ts';
-import { Problem } from '../problem.ts';
 
 export const byClientIp = (ctx: Context) => `ip:${ctx.ip}`;
 export const byUser = (ctx: Context) => `user:${ctx.state.user.id}`;
@@ -13,15 +13,6 @@ export const rateLimit =
     const decision = await limiter.hit(bucket, keyOf(ctx), rule);
     ctx.set('RateLimit-Limit', String(rule.limit));
     ctx.set('RateLimit-Remaining', String(decision.remaining));
-    if (!decision.allowed) {
-      throw new Problem(
-        429,
-        'rate_limited',
-        `Too many requests; try again in ${decision.retryAfterSeconds} s.`,
-        {
-          headers: { 'Retry-After': String(decision.retryAfterSeconds) },
-        },
-      );
-    }
+    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds, 'requests');
     await next();
   };

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { EmbedderHealth } from '../../embeddings/EmbedderHealth.ts';
-import { Problem } from '../problem.ts';
+import { AppError } from '../../errors/AppError.ts';
 
 /** Matches how often EmbedderHealth tries loading the model again after a failure. */
 const RETRY_AFTER_SECONDS = 60;
@@ -17,11 +17,10 @@ export const requireEmbedder =
       await embedder.check();
     } catch (error) {
       ctx.state.log?.warn({ err: (error as Error).message }, 'refused: embedding model not loaded');
-      throw new Problem(
-        503,
+      throw new AppError(
         'embedder_unavailable',
         'Documents cannot be processed right now (the embedding model is not loaded); try again in a minute.',
-        { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
+        { retryAfterSeconds: RETRY_AFTER_SECONDS },
       );
     }
     await next();

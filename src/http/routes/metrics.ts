@@ -1,7 +1,7 @@
 import Router from '@koa/router';
+import { unauthorized } from '../../errors/AppError.ts';
 import type { Metrics } from '../../metrics/Metrics.ts';
 import { bearerToken } from '../middleware/authenticate.ts';
-import { unauthorized } from '../problem.ts';
 
 /** GET /metrics in Prometheus text format; behind METRICS_TOKEN when one is set. */
 export function metricsRoutes(metrics: Metrics, token: string | undefined): Router {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { User } from '../../../db/entities/User.ts';
+import { notFound } from '../../../errors/AppError.ts';
 import { readLastRun } from '../../../maintenance/MaintenanceReport.ts';
 import { authorizeAdmin, authorizeManageUser } from '../../../policies/users.ts';
 import { presentUser } from '../../../presenters/user.ts';
@@ -9,7 +10,6 @@ import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { toPage } from '../../pagination.ts';
-import { notFound } from '../../problem.ts';
 import { parseBody, parseParams, parseQuery } from '../../validation.ts';
 import {
   listUsersQuery,

@@ -6,12 +6,12 @@ import { normalizeEmail } from '../../../auth/adminAccount.ts';
 import { VERIFY_EMAIL_PURPOSE } from '../../../auth/emailVerification.ts';
 import { hashPassword, passwordMatches, spendPasswordCheck } from '../../../auth/passwords.ts';
 import { User } from '../../../db/entities/User.ts';
+import { AppError, conflict, unauthorized } from '../../../errors/AppError.ts';
 import { presentUser } from '../../../presenters/user.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { byClientIp, rateLimit } from '../../middleware/rateLimit.ts';
-import { Problem, unauthorized } from '../../problem.ts';
 import { parseBody, parseQuery } from '../../validation.ts';
 import { loginSchema, logoutSchema, refreshSchema, signupSchema, verifyQuerySchema } from './schema.ts';
 
@@ -43,7 +43,7 @@ export function authRoutes(services: EdgeServices): Router {
       await em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw new Problem(409, 'conflict', 'An account with this email address already exists.');
+        throw conflict('An account with this email address already exists.');
       }
       throw error;
     }
@@ -77,7 +77,7 @@ export function authRoutes(services: EdgeServices): Router {
     const input = parseBody(ctx, refreshSchema);
     const rotation = await orm.em.fork().transactional((em) => refreshTokens.rotate(em, input.refreshToken));
     if (!rotation.ok) {
-      throw new Problem(401, rotation.reason, rotationMessage[rotation.reason]);
+      throw new AppError(rotation.reason, rotationMessage[rotation.reason]);
     }
     ctx.body = await session(rotation.user, rotation.token);
   });
@@ -95,15 +95,14 @@ export function authRoutes(services: EdgeServices): Router {
       ({ userId } = await accessTokens.verify(token, VERIFY_EMAIL_PURPOSE));
     } catch (error) {
       const expired = error instanceof InvalidTokenError && error.reason === 'token_expired';
-      throw new Problem(
-        400,
+      throw new AppError(
         'verification_failed',
         expired ? 'This link has expired; ask for a new one.' : 'This link is not valid.',
       );
     }
     const em = orm.em.fork();
     const user = await em.findOne(User, { id: userId, disabledAt: null });
-    if (!user) throw new Problem(400, 'verification_failed', 'This link is not valid.');
+    if (!user) throw new AppError('verification_failed', 'This link is not valid.');
     user.emailVerifiedAt ??= new Date();
     await em.flush();
     ctx.body = { verified: true, user: presentUser(user) };

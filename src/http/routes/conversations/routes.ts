@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { sendMessageSchema } from '../../../chat/schema.ts';
 import { Conversation } from '../../../db/entities/Conversation.ts';
 import { Message } from '../../../db/entities/Message.ts';
+import { deleteOwnConversation, ownConversation, ownDocuments } from '../../../policies/ownership.ts';
 import { presentConversation } from '../../../presenters/conversation.ts';
 import { presentMessage } from '../../../presenters/message.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
@@ -10,7 +11,7 @@ import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import { decodeKeysetCursor, encodeKeysetCursor, toPage } from '../../pagination.ts';
-import { notFound, validationFailed } from '../../problem.ts';
+import { validationFailed } from '../../problem.ts';
 import { parseBody, parseParams, parseQuery } from '../../validation.ts';
 import {
   conversationParams,
@@ -27,16 +28,9 @@ export function conversationRoutes(services: EdgeServices): Router {
   const body = jsonBody(config.http.maxJsonBytes);
   router.use(authenticate(orm, accessTokens));
 
-  const own = async (ctx: Context, populate = false) => {
-    const { id } = parseParams(ctx, conversationParams);
-    const conversation = await orm.em.findOne(
-      Conversation,
-      { id, user: ctx.state.user },
-      populate ? { populate: ['documents'] } : {},
-    );
-    if (!conversation) throw notFound('conversation');
-    return conversation;
-  };
+  /** The conversation named by the path, if it is the user's (404 otherwise). */
+  const own = (ctx: Context, withDocuments = false) =>
+    ownConversation(orm.em, ctx.state.user, parseParams(ctx, conversationParams).id, { withDocuments });
 
   router.post('/', body, async (ctx) => {
     const input = parseBody(ctx, createConversationSchema);
@@ -47,7 +41,7 @@ export function conversationRoutes(services: EdgeServices): Router {
       mode: input.mode ?? 'chat',
     });
     if (input.documentIds)
-      conversation.documents.set(await chat.ownDocuments(em, ctx.state.user, input.documentIds));
+      conversation.documents.set(await ownDocuments(em, ctx.state.user, input.documentIds));
     await em.flush();
     await em.populate(conversation, ['documents']);
     ctx.status = 201;
@@ -91,7 +85,7 @@ export function conversationRoutes(services: EdgeServices): Router {
     if (input.title !== undefined) conversation.title = input.title;
     if (input.mode !== undefined) conversation.mode = input.mode;
     if (input.documentIds !== undefined) {
-      conversation.documents.set(await chat.ownDocuments(orm.em, ctx.state.user, input.documentIds));
+      conversation.documents.set(await ownDocuments(orm.em, ctx.state.user, input.documentIds));
     }
     await orm.em.flush();
     ctx.body = presentConversation(conversation);
@@ -101,7 +95,7 @@ export function conversationRoutes(services: EdgeServices): Router {
     const conversation = await own(ctx);
     await chat.cancelAllIn(ctx.state.user, conversation.id);
     // Messages go with it (foreign keys cascade).
-    await orm.em.nativeDelete(Conversation, { id: conversation.id, user: ctx.state.user });
+    await deleteOwnConversation(orm.em, ctx.state.user, conversation.id);
     ctx.status = 204;
   });
 

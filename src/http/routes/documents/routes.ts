@@ -1,5 +1,7 @@
 import Router from '@koa/router';
 import { Document } from '../../../db/entities/Document.ts';
+import { notFound } from '../../../errors/AppError.ts';
+import { ownDocument } from '../../../policies/ownership.ts';
 import { presentDocument } from '../../../presenters/document.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -7,7 +9,6 @@ import { fileUpload } from '../../middleware/fileUpload.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import { requireEmbedder } from '../../middleware/requireEmbedder.ts';
 import { toPage } from '../../pagination.ts';
-import { notFound } from '../../problem.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
 import { documentParams, listDocumentsQuery } from './schema.ts';
 
@@ -46,9 +47,7 @@ export function documentRoutes(services: EdgeServices): Router {
 
   router.get('/:id', async (ctx) => {
     const { id } = parseParams(ctx, documentParams);
-    const document = await orm.em.findOne(Document, { id, user: ctx.state.user });
-    if (!document) throw notFound('document');
-    ctx.body = presentDocument(document);
+    ctx.body = presentDocument(await ownDocument(orm.em, ctx.state.user, id));
   });
 
   router.delete('/:id', async (ctx) => {

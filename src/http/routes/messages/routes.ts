@@ -1,14 +1,14 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import { doneFromStoredMessage } from '../../../chat/storedOutcome.ts';
-import { Message, TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
+import { TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
+import { findOwnMessage, ownAssistantMessage } from '../../../policies/ownership.ts';
 import { presentMessage } from '../../../presenters/message.ts';
 import type { StreamEvent } from '../../../realtime/events.ts';
 import { isTerminal } from '../../../stream/replayLog.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
-import { notFound } from '../../problem.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
 import { messageParams, streamQuery } from './schema.ts';
 
@@ -44,8 +44,7 @@ export function messageRoutes(services: EdgeServices): Router {
   router.get('/:id/stream', async (ctx) => {
     const { id } = parseParams(ctx, messageParams);
     const { afterSeq } = parseQuery(ctx, streamQuery);
-    const message = await orm.em.findOne(Message, { id, user: ctx.state.user, role: 'assistant' });
-    if (!message) throw notFound('message');
+    await ownAssistantMessage(orm.em, ctx.state.user, id);
 
     const stream = new PassThrough();
     ctx.status = 200;
@@ -74,7 +73,7 @@ export function messageRoutes(services: EdgeServices): Router {
         }
         if (!ended && lastId === `${afterSeq}-0`) {
           // Nothing logged: either the answer ended long ago (log expired) or it has not begun.
-          const current = await orm.em.fork().findOne(Message, { id, user: ctx.state.user });
+          const current = await findOwnMessage(orm.em.fork(), ctx.state.user, id);
           if (current && TERMINAL_MESSAGE_STATUSES.includes(current.status)) {
             send(doneFromStoredMessage(current));
             ended = true;
