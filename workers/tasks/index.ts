@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { QueueName } from '../../src/config.ts';
+import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
@@ -47,7 +48,10 @@ export function createTasks(
       'summarize-conversation': new SummarizeConversationTask(chat),
     },
     ingest: {
-      'ingest-document': new IngestDocumentTask({ config, embedder, metrics }),
+      'ingest-document': new IngestDocumentTask({
+        pipeline: new IngestPipeline({ embedder, chunking: config.chunking, embeddings: config.embeddings }),
+        metrics,
+      }),
       'embed-messages': new EmbedMessagesTask(embedder),
     },
     maintenance: {
