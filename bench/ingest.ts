@@ -36,7 +36,7 @@ import { createEmbedder } from '../src/embeddings/EmbedderPool.ts';
 import { chunkDocument, type TextChunk } from '../src/ingest/chunker.ts';
 import { parseDocument } from '../src/ingest/parseDocument.ts';
 import { createLogger } from '../src/logger.ts';
-import type { DocumentProgress } from '../src/realtime/events.ts';
+import type { DocumentProgress } from '../src/relay/events.ts';
 import { ApiClient } from '../test/support/ApiClient.ts';
 import { makeTextPdf } from '../test/support/pdfFactory.ts';
 import {

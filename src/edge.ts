@@ -12,14 +12,15 @@ import type { EdgeServices } from './http/EdgeServices.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
 import { watchEdgeGauges } from './metrics/edgeGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
-import { createRealtimeEmitter } from './realtime/emitter.ts';
 import { Presence } from './realtime/Presence.ts';
-import { createRealtimeServer, type RealtimeServer } from './realtime/server.ts';
+import { createRealtimeServer } from './realtime/server.ts';
 import { refuseOtherTransportMethods } from './realtime/transportMethods.ts';
+import type { RealtimeServer } from './realtime/types.ts';
+import { createRealtimeEmitter } from './relay/emitter.ts';
+import { ReplayReader } from './relay/ReplayReader.ts';
+import { TokenPublisher } from './relay/TokenPublisher.ts';
 import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
-import { ReplayReader } from './stream/ReplayReader.ts';
-import { TokenPublisher } from './stream/TokenPublisher.ts';
 
 export interface Edge {
   app: Koa;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Job } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
-import type { RealtimeEmitter } from '../src/realtime/emitter.ts';
+import type { RealtimeEmitter } from '../src/relay/emitter.ts';
 
 export interface TaskContext {
   job: Job;

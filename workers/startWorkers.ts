@@ -3,7 +3,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
-import { createRealtimeEmitter } from '../src/realtime/emitter.ts';
+import { createRealtimeEmitter } from '../src/relay/emitter.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { Task } from './Task.ts';
 import { createTasks } from './tasks/index.ts';

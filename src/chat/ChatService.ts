@@ -10,8 +10,8 @@ import { ownAssistantMessage, ownConversation, ownDocuments } from '../policies/
 import { JobStopper } from '../queues/JobStopper.ts';
 import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
-import { ReplayReader } from '../stream/ReplayReader.ts';
-import type { StreamTarget, TokenPublisher } from '../stream/TokenPublisher.ts';
+import { ReplayReader } from '../relay/ReplayReader.ts';
+import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { AnswerEnding } from './AnswerEnding.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey } from './cancellation.ts';
 

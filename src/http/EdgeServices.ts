@@ -11,8 +11,8 @@ import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { Presence } from '../realtime/Presence.ts';
+import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { HistorySearch } from '../retrieval/HistorySearch.ts';
-import type { ReplayReader } from '../stream/ReplayReader.ts';
 
 /** What the HTTP routes work with; built once per edge process. */
 export interface EdgeServices {

@@ -6,8 +6,8 @@ import { DocumentChunk } from '../db/entities/DocumentChunk.ts';
 import type { Logger } from '../logger.ts';
 import { ingestJobId, replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
-import type { RealtimeEmitter } from '../realtime/emitter.ts';
-import { userRoom } from '../realtime/events.ts';
+import type { RealtimeEmitter } from '../relay/emitter.ts';
+import { userRoom } from '../relay/events.ts';
 
 /** Rows looked at per run: a run stays short however much piled up (the next run takes the rest). */
 const BATCH = 500;

@@ -1,5 +1,5 @@
 import type { Queues } from '../queues/Queues.ts';
-import type { RealtimeServer } from '../realtime/server.ts';
+import type { RealtimeServer } from '../realtime/types.ts';
 import type { Metrics } from './Metrics.ts';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;

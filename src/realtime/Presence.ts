@@ -1,5 +1,5 @@
-import { userRoom } from './events.ts';
-import type { RealtimeServer } from './server.ts';
+import { userRoom } from '../relay/events.ts';
+import type { RealtimeServer } from './types.ts';
 
 export interface PresenceStatus {
   userId: string;

@@ -1,9 +1,9 @@
 import type { Event } from 'socket.io';
 import type { Logger } from '../logger.ts';
+import type { AckError, ClientToServerEvents } from '../relay/events.ts';
 import { ackErrorFor } from './answer.ts';
-import type { AckError, ClientToServerEvents } from './events.ts';
 import { type MessageBudget, spendMessage } from './messageBudget.ts';
-import type { RealtimeSocket } from './server.ts';
+import type { RealtimeSocket } from './types.ts';
 
 /** Every client → server event; a Record, so an event added to the contract must be listed here. */
 const KNOWN_EVENTS: Record<keyof ClientToServerEvents, true> = {

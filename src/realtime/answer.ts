@@ -2,7 +2,7 @@ import { ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../db/databaseUnavailable.ts';
 import { AppError, briefOutage } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
-import type { AckError } from './events.ts';
+import type { AckError } from '../relay/events.ts';
 
 /**
  * Runs a socket call and acks its outcome `(null, result)` or `(error)`, exactly once: a call

@@ -1,17 +1,17 @@
 import type { ChatService } from '../chat/ChatService.ts';
 import { chatCancelSchema, chatResumeSchema, chatSendSchema } from '../chat/schema.ts';
-import { doneFromStoredMessage } from '../chat/storedOutcome.ts';
 import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
 import { unauthorized } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
 import { ownAssistantMessage } from '../policies/ownership.ts';
-import type { ReplayReader } from '../stream/ReplayReader.ts';
-import { isTerminal } from '../stream/replayLog.ts';
+import type { ReplayReader } from '../relay/ReplayReader.ts';
+import { isTerminal } from '../relay/replayLog.ts';
+import { doneFromStoredMessage } from '../relay/terminalEvent.ts';
 import { answer } from './answer.ts';
 import { type MessageBudget, spendMessage } from './messageBudget.ts';
-import type { RealtimeSocket } from './server.ts';
+import type { RealtimeSocket } from './types.ts';
 
 export interface ChatHandlerDeps extends MessageBudget {
   orm: Orm;

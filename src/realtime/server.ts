@@ -1,5 +1,5 @@
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { RateLimitRule } from '../config.ts';
@@ -9,26 +9,14 @@ import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
+import { realtimeChannel } from '../relay/emitter.ts';
+import { userRoom } from '../relay/events.ts';
 import { guardAcks } from './ackGuard.ts';
 import { ackErrorFor, answer } from './answer.ts';
 import { type ChatHandlerDeps, registerChatHandlers } from './chatHandlers.ts';
-import { realtimeChannel } from './emitter.ts';
-import { type ClientToServerEvents, type ServerToClientEvents, type SocketData, userRoom } from './events.ts';
 import { handshakeOriginAllowed } from './handshakeOrigin.ts';
 import { spendMessage } from './messageBudget.ts';
-
-export type RealtimeServer = Server<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-export type RealtimeSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+import type { RealtimeServer } from './types.ts';
 
 const pingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
 
@@ -52,7 +40,7 @@ export function createRealtimeServer(deps: {
       deps.logger.info({ origin: request.headers.origin }, 'socket handshake refused: origin not allowed');
       decide('This origin may not open sockets here (see CORS_ORIGINS).', false);
     },
-    // The relay runs through Redis so any edge node reaches any socket; resume is ours (see stream/).
+    // The relay runs through Redis so any edge node reaches any socket; resume is ours (see relay/).
     adapter: createAdapter(
       deps.redis.create('pubsub', 'socket.io-pub'),
       deps.redis.create('pubsub', 'socket.io-sub'),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Problem } from '../http/problem.ts';
-import type { RealtimeServer } from './server.ts';
+import type { RealtimeServer } from './types.ts';
 
 /** What engine.io's transports use: polling GET and POST, and GET for WebSocket upgrades. */
 const TRANSPORT_METHODS = ['GET', 'POST'];

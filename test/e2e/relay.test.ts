@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ProbeReply, ServerToClientEvents } from '../../src/realtime/events.ts';
+import type { ClientToServerEvents, ProbeReply, ServerToClientEvents } from '../../src/relay/events.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import type { ChildService } from '../support/ChildService.ts';
 import { type ProcessStack, startProcessStack } from '../support/processStack.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
-import type { AckError } from '../../src/realtime/events.ts';
+import type { AckError } from '../../src/relay/events.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';

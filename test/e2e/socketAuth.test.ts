@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
-import { createRealtimeEmitter } from '../../src/realtime/emitter.ts';
-import { type ProbeReply, userRoom } from '../../src/realtime/events.ts';
+import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
+import { type ProbeReply, userRoom } from '../../src/relay/events.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';

@@ -6,7 +6,7 @@ import type {
   ChatStarted,
   ChatToken,
   DocumentProgress,
-} from '../../src/realtime/events.ts';
+} from '../../src/relay/events.ts';
 import { emitAck } from './socketAck.ts';
 
 export interface AnswerRecord {

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import type { AckError } from '../../src/realtime/events.ts';
+import type { AckError } from '../../src/relay/events.ts';
 
 /**
  * Emits and resolves with both ack arguments `[error, result]`, the contract's ack shape

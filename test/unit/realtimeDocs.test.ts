@@ -3,9 +3,9 @@ import { expect } from 'chai';
 
 const source = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
-/** The event names declared in one interface of src/realtime/events.ts. */
+/** The event names declared in one interface of src/relay/events.ts. */
 function declaredEvents(interfaceName: string): string[] {
-  const body = source('src/realtime/events.ts')
+  const body = source('src/relay/events.ts')
     .split(`export interface ${interfaceName} {`)[1]!
     .split('\n}')[0]!;
   return [...body.matchAll(/^\s+'([a-z]+:[a-z]+)':/gm)].map((match) => match[1]!);

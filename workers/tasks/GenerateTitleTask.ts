@@ -2,7 +2,7 @@ import { cleanTitle, titlePrompt } from '../../src/chat/prompts.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message } from '../../src/db/entities/Message.ts';
 import type { ConversationPayload } from '../../src/queues/jobs.ts';
-import { userRoom } from '../../src/realtime/events.ts';
+import { userRoom } from '../../src/relay/events.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
 import { Task, type TaskContext } from '../Task.ts';
 import type { ChatDependencies } from './chatDependencies.ts';

@@ -7,8 +7,8 @@ import { UnreadableDocumentError } from '../../src/ingest/parseDocument.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import { USER_CANCEL_REASON } from '../../src/queues/jobCancels.ts';
 import type { IngestDocumentPayload } from '../../src/queues/jobs.ts';
-import type { DocumentProgress } from '../../src/realtime/events.ts';
-import { userRoom } from '../../src/realtime/events.ts';
+import type { DocumentProgress } from '../../src/relay/events.ts';
+import { userRoom } from '../../src/relay/events.ts';
 import { Task, type TaskContext } from '../Task.ts';
 
 interface IngestDependencies {

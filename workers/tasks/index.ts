@@ -5,7 +5,7 @@ import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
-import type { RealtimeEmitter } from '../../src/realtime/emitter.ts';
+import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Task } from '../Task.ts';

@@ -1,11 +1,11 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
-import { doneFromStoredMessage } from '../../../chat/storedOutcome.ts';
 import { TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
 import { findOwnMessage, ownAssistantMessage } from '../../../policies/ownership.ts';
 import { presentMessage } from '../../../presenters/message.ts';
-import type { StreamEvent } from '../../../realtime/events.ts';
-import { isTerminal } from '../../../stream/replayLog.ts';
+import type { StreamEvent } from '../../../relay/events.ts';
+import { isTerminal } from '../../../relay/replayLog.ts';
+import { doneFromStoredMessage } from '../../../relay/terminalEvent.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';

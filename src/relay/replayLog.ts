@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../realtime/events.ts';
+import type { StreamEvent } from './events.ts';
 
 /**
  * Layout of an answer's replay log, the Redis Stream `{prefix}:stream:{messageId}`.

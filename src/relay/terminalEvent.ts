@@ -1,5 +1,5 @@
 import type { Message } from '../db/entities/Message.ts';
-import type { StreamEvent } from '../realtime/events.ts';
+import type { StreamEvent } from './events.ts';
 
 export type TerminalEvent = Extract<StreamEvent, { event: 'chat:done' | 'chat:error' }>;
 

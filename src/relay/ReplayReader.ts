@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StreamEvent } from '../realtime/events.ts';
+import type { StreamEvent } from './events.ts';
 import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
 
 export interface ReplayEntry {

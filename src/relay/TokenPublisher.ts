@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { TerminalEvent } from '../chat/storedOutcome.ts';
 import type { Logger } from '../logger.ts';
-import type { RealtimeEmitter } from '../realtime/emitter.ts';
-import { type StreamEvent, userRoom } from '../realtime/events.ts';
+import type { RealtimeEmitter } from './emitter.ts';
+import { type StreamEvent, userRoom } from './events.ts';
 import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
+import type { TerminalEvent } from './terminalEvent.ts';
 
 export interface PublisherOptions {
   prefix: string;
