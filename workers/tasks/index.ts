@@ -3,10 +3,13 @@ import type { QueueName } from '../../src/config.ts';
 import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
+import { ReplayLogJanitor } from '../../src/maintenance/ReplayLogJanitor.ts';
+import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import { MessageIndexer } from '../../src/retrieval/MessageIndexer.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Task } from '../Task.ts';
 import { ChatDependencies } from './chatDependencies.ts';
@@ -52,15 +55,19 @@ export function createTasks(
         pipeline: new IngestPipeline({ embedder, chunking: config.chunking, embeddings: config.embeddings }),
         metrics,
       }),
-      'embed-messages': new EmbedMessagesTask(embedder),
+      'embed-messages': new EmbedMessagesTask(new MessageIndexer(embedder)),
     },
     maintenance: {
       probe: new ProbeTask(),
       'maintenance-run': new MaintenanceRunTask({
         config,
-        queues,
         metrics,
-        redis: relay.streamRedis,
+        retention: new RetentionSweep(),
+        replayLogs: new ReplayLogJanitor({
+          redis: relay.streamRedis,
+          prefix: config.redis.queuePrefix,
+          ttlSeconds: config.stream.ttlSeconds,
+        }),
         sweeper,
       }),
       'sweep-stuck-work': new SweepStuckWorkTask(sweeper),

@@ -1,0 +1,42 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Redis } from 'ioredis';
+import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
+
+/**
+ * Replay logs (`{prefix}:stream:{messageId}`) get an expiry when their answer ends; a log whose
+ * writer died has none. The janitor gives one to every log whose answer has ended or is gone.
+ */
+export class ReplayLogJanitor {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+
+  constructor(deps: { redis: Redis; prefix: string; ttlSeconds: number }) {
+    this.redis = deps.redis;
+    this.prefix = deps.prefix;
+    this.ttlSeconds = deps.ttlSeconds;
+  }
+
+  /** Returns how many logs got their expiry. */
+  async expireOrphans(em: EntityManager): Promise<number> {
+    const prefix = `${this.prefix}:stream:`;
+    let cursor = '0';
+    let expired = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if ((await this.redis.ttl(key)) !== -1) continue;
+        const rows: { status: string }[] = await em
+          .getConnection()
+          .execute('select status from messages where id = ?', [key.slice(prefix.length)]);
+        const finished = rows.length === 0 || TERMINAL_MESSAGE_STATUSES.includes(rows[0]!.status as never);
+        if (finished) {
+          await this.redis.expire(key, this.ttlSeconds);
+          expired += 1;
+        }
+      }
+    } while (cursor !== '0');
+    return expired;
+  }
+}
