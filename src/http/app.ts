@@ -20,13 +20,14 @@ import { messageRoutes } from './routes/messages/routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { presenceRoutes } from './routes/presence.ts';
 import { searchRoutes } from './routes/search/routes.ts';
+import type { AppState } from './state.ts';
 
 export const API_PREFIX = '/api/v1';
 const API_VERSION = '1.0.0';
 
-export async function createApp(services: EdgeServices, readiness: Readiness): Promise<Koa> {
+export async function createApp(services: EdgeServices, readiness: Readiness): Promise<Koa<AppState>> {
   const { config, logger, orm } = services;
-  const app = new Koa({ proxy: config.http.trustProxy });
+  const app = new Koa<AppState>({ proxy: config.http.trustProxy });
   // Errors are answered by problemResponses; Koa's default handler would log them a second time.
   app.silent = true;
 
@@ -51,7 +52,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.use(metricsRoutes(services.metrics, config.metrics.token).routes());
   app.use(docsRoutes(API_VERSION).routes());
 
-  const api = new Router({ prefix: API_PREFIX });
+  const api = new Router<AppState>({ prefix: API_PREFIX });
   for (const routes of [
     authRoutes(services),
     conversationRoutes(services),

@@ -10,6 +10,7 @@ import { User } from '../db/entities/User.ts';
 import type { EdgeServices } from './EdgeServices.ts';
 import { bearerToken } from './middleware/authenticate.ts';
 import { Problem } from './problem.ts';
+import type { AppState } from './state.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 const BASIC_CACHE_MS = 60_000;
@@ -19,7 +20,7 @@ const BASIC_CACHE_MS = 60_000;
  * browser can open it, HTTP basic auth with an admin's email and password. The dashboard fires
  * many requests; a successful basic login is remembered for a minute instead of re-hashing.
  */
-export async function mountBullBoard(app: Koa, services: EdgeServices): Promise<void> {
+export async function mountBullBoard(app: Koa<AppState>, services: EdgeServices): Promise<void> {
   const verifiedBasic = new Map<string, number>();
 
   const isAdminRequest = async (ctx: Context): Promise<boolean> => {

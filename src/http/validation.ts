@@ -20,8 +20,9 @@ export const parseBody = <Schema extends z.ZodType>(ctx: Context, schema: Schema
   parseInput('body', schema, (ctx.request as { body?: unknown }).body);
 export const parseQuery = <Schema extends z.ZodType>(ctx: Context, schema: Schema) =>
   parseInput('query', schema, ctx.query);
-export const parseParams = <Schema extends z.ZodType>(ctx: Context, schema: Schema) =>
-  parseInput('params', schema, (ctx as { params?: unknown }).params);
+/** `ctx.params` as the router matched them. */
+export const parseParams = <Schema extends z.ZodType>(ctx: { params?: unknown }, schema: Schema) =>
+  parseInput('params', schema, ctx.params);
 
 function toFieldErrors(part: string, issue: z.core.$ZodIssue): FieldError[] {
   const at = (path: PropertyKey[]) => [part, ...path.map(String)].join('.');

@@ -1,8 +1,9 @@
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { type AccessTokens, InvalidTokenError } from '../../auth/AccessTokens.ts';
 import { User } from '../../db/entities/User.ts';
 import type { Orm } from '../../db/orm.ts';
 import { Problem } from '../problem.ts';
+import type { AppMiddleware } from '../state.ts';
 
 export const bearerToken = (ctx: Context): string | undefined => {
   const [scheme, token] = ctx.get('authorization').split(' ');
@@ -14,7 +15,7 @@ export const bearerToken = (ctx: Context): string | undefined => {
  * every request so disabling or deleting an account takes effect at once, not at token expiry.
  */
 export const authenticate =
-  (orm: Orm, tokens: AccessTokens): Middleware =>
+  (orm: Orm, tokens: AccessTokens): AppMiddleware =>
   async (ctx, next) => {
     const token = bearerToken(ctx);
     if (!token)

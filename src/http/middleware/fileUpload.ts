@@ -1,13 +1,13 @@
-import type { Middleware } from 'koa';
 import multer, { type UploadedFile } from 'multer';
 import { Problem, validationFailed } from '../problem.ts';
+import type { AppMiddleware } from '../state.ts';
 
 /**
  * Reads one multipart file field into `ctx.state.upload`. The body is parsed as it streams and
  * cut off at `maxBytes` (413) without buffering the rest; a missing field, extra files or a
  * malformed body are 400s, a body that isn't multipart/form-data is 415.
  */
-export function fileUpload(field: string, maxBytes: number): Middleware {
+export function fileUpload(field: string, maxBytes: number): AppMiddleware {
   const parse = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11, fieldSize: 1_024 },

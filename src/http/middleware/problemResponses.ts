@@ -1,14 +1,14 @@
-import type { Middleware } from 'koa';
 import { isDatabaseUnavailable } from '../../db/databaseUnavailable.ts';
 import { AppError, briefOutage } from '../../errors/AppError.ts';
 import { Problem, problemFor } from '../problem.ts';
+import type { AppMiddleware } from '../state.ts';
 
 /**
  * Turns anything thrown below into problem+json. Known problems keep their status and code,
  * AppErrors get theirs from problemFor (the one mapping of domain errors to HTTP); Koa's own
  * http errors (body too large, bad JSON) are mapped; the rest is a bare 500.
  */
-export const problemResponses = (): Middleware => async (ctx, next) => {
+export const problemResponses = (): AppMiddleware => async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {

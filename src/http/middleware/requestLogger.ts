@@ -1,9 +1,9 @@
-import type { Middleware } from 'koa';
 import type { Logger } from '../../logger.ts';
+import type { AppMiddleware } from '../state.ts';
 
 /** One structured line per request, with a child logger on ctx.state for the handlers. */
 export const requestLogger =
-  (logger: Logger): Middleware =>
+  (logger: Logger): AppMiddleware =>
   async (ctx, next) => {
     const started = performance.now();
     ctx.state.log = logger.child({ requestId: ctx.state.requestId });

@@ -1,6 +1,6 @@
-import type { Middleware } from 'koa';
 import type { EmbedderHealth } from '../../embeddings/EmbedderHealth.ts';
 import { AppError } from '../../errors/AppError.ts';
+import type { AppMiddleware } from '../state.ts';
 
 /** Matches how often EmbedderHealth tries loading the model again after a failure. */
 const RETRY_AFTER_SECONDS = 60;
@@ -11,7 +11,7 @@ const RETRY_AFTER_SECONDS = 60;
  * for and how to fix it go to the log and /health/ready, never to the client.
  */
 export const requireEmbedder =
-  (embedder: EmbedderHealth): Middleware =>
+  (embedder: EmbedderHealth): AppMiddleware =>
   async (ctx, next) => {
     try {
       await embedder.check();

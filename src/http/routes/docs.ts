@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Router from '@koa/router';
 import { buildOpenApiDocument } from '../openapi/openApiDocument.ts';
+import type { AppState } from '../state.ts';
 
 const swaggerUiDirectory = join(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'), '..');
 const ASSETS: Record<string, string> = {
@@ -22,9 +23,9 @@ const page = `<!doctype html>
 const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });`;
 
 /** /openapi.json and the interactive /docs page, served from the swagger-ui-dist package (no CDN). */
-export function docsRoutes(version: string): Router {
+export function docsRoutes(version: string): Router<AppState> {
   const document = buildOpenApiDocument(version);
-  const router = new Router();
+  const router = new Router<AppState>();
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });

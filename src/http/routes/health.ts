@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import type { Readiness } from '../../health/Readiness.ts';
+import type { AppState } from '../state.ts';
 
 /** Liveness answers while the process runs; readiness asks every dependency. */
-export function healthRoutes(readiness: Readiness): Router {
-  const router = new Router();
+export function healthRoutes(readiness: Readiness): Router<AppState> {
+  const router = new Router<AppState>();
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
 import { User } from '../../../db/entities/User.ts';
 import { notFound } from '../../../errors/AppError.ts';
 import { readLastRun } from '../../../maintenance/MaintenanceReport.ts';
@@ -10,6 +9,7 @@ import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { toPage } from '../../pagination.ts';
+import type { AppState } from '../../state.ts';
 import { parseBody, parseParams, parseQuery } from '../../validation.ts';
 import {
   listUsersQuery,
@@ -20,11 +20,11 @@ import {
 } from './schema.ts';
 
 /** User management and runtime settings under /api/v1/admin; administrators only. */
-export function adminRoutes(services: EdgeServices): Router {
+export function adminRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, refreshTokens, config } = services;
-  const router = new Router({ prefix: '/admin' });
+  const router = new Router<AppState>({ prefix: '/admin' });
   const body = jsonBody(config.http.maxJsonBytes);
-  router.use(authenticate(orm, accessTokens), async (ctx: Context, next: Next) => {
+  router.use(authenticate(orm, accessTokens), async (ctx, next) => {
     authorizeAdmin(ctx.state.user);
     await next();
   });

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { Context } from 'koa';
 import { InvalidTokenError } from '../../../auth/AccessTokens.ts';
 import { normalizeEmail } from '../../../auth/adminAccount.ts';
 import { VERIFY_EMAIL_PURPOSE } from '../../../auth/emailVerification.ts';
@@ -12,13 +11,14 @@ import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { byClientIp, rateLimit } from '../../middleware/rateLimit.ts';
+import type { AppState } from '../../state.ts';
 import { parseBody, parseQuery } from '../../validation.ts';
 import { loginSchema, logoutSchema, refreshSchema, signupSchema, verifyQuerySchema } from './schema.ts';
 
 /** Sign-up, sign-in and token lifecycle under /api/v1/auth. */
-export function authRoutes(services: EdgeServices): Router {
+export function authRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, refreshTokens, queues, limiter, config, logger } = services;
-  const router = new Router({ prefix: '/auth' });
+  const router = new Router<AppState>({ prefix: '/auth' });
   const limited = rateLimit(limiter, 'auth', config.rateLimits.auth, byClientIp);
   const body = jsonBody(config.http.maxJsonBytes);
 
@@ -108,7 +108,7 @@ export function authRoutes(services: EdgeServices): Router {
     ctx.body = { verified: true, user: presentUser(user) };
   });
 
-  router.get('/me', authenticate(orm, accessTokens), (ctx: Context) => {
+  router.get('/me', authenticate(orm, accessTokens), (ctx) => {
     ctx.body = presentUser(ctx.state.user);
   });
 

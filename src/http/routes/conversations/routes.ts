@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { sendMessageSchema } from '../../../chat/schema.ts';
 import { Conversation } from '../../../db/entities/Conversation.ts';
 import { Message } from '../../../db/entities/Message.ts';
@@ -12,6 +11,7 @@ import { jsonBody } from '../../middleware/jsonBody.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import { decodeKeysetCursor, encodeKeysetCursor, toPage } from '../../pagination.ts';
 import { validationFailed } from '../../problem.ts';
+import type { AppState, RouteContext } from '../../state.ts';
 import { parseBody, parseParams, parseQuery } from '../../validation.ts';
 import {
   conversationParams,
@@ -22,14 +22,14 @@ import {
 } from './schema.ts';
 
 /** Conversations and their messages under /api/v1/conversations; every query is the user's own. */
-export function conversationRoutes(services: EdgeServices): Router {
+export function conversationRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, config, chat, limiter } = services;
-  const router = new Router({ prefix: '/conversations' });
+  const router = new Router<AppState>({ prefix: '/conversations' });
   const body = jsonBody(config.http.maxJsonBytes);
   router.use(authenticate(orm, accessTokens));
 
   /** The conversation named by the path, if it is the user's (404 otherwise). */
-  const own = (ctx: Context, withDocuments = false) =>
+  const own = (ctx: RouteContext, withDocuments = false) =>
     ownConversation(orm.em, ctx.state.user, parseParams(ctx, conversationParams).id, { withDocuments });
 
   router.post('/', body, async (ctx) => {

@@ -9,13 +9,14 @@ import { fileUpload } from '../../middleware/fileUpload.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import { requireEmbedder } from '../../middleware/requireEmbedder.ts';
 import { toPage } from '../../pagination.ts';
+import type { AppState } from '../../state.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
 import { documentParams, listDocumentsQuery } from './schema.ts';
 
 /** The user's documents under /api/v1/documents: upload, list, read, delete. */
-export function documentRoutes(services: EdgeServices): Router {
+export function documentRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, config, limiter, documents, embedder } = services;
-  const router = new Router({ prefix: '/documents' });
+  const router = new Router<AppState>({ prefix: '/documents' });
   router.use(authenticate(orm, accessTokens));
 
   router.post(

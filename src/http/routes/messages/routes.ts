@@ -9,6 +9,7 @@ import { doneFromStoredMessage } from '../../../relay/terminalEvent.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
+import type { AppState } from '../../state.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
 import { messageParams, streamQuery } from './schema.ts';
 
@@ -16,9 +17,9 @@ import { messageParams, streamQuery } from './schema.ts';
 const TAIL_BLOCK_MS = 5_000;
 
 /** Cancel, regenerate and the Server-Sent-Events stream of one answer, under /api/v1/messages. */
-export function messageRoutes(services: EdgeServices): Router {
+export function messageRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, chat, limiter, config, replay, redis, logger } = services;
-  const router = new Router({ prefix: '/messages' });
+  const router = new Router<AppState>({ prefix: '/messages' });
   router.use(authenticate(orm, accessTokens));
 
   router.post('/:id/cancel', async (ctx) => {

@@ -1,13 +1,14 @@
 import Router from '@koa/router';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
+import type { AppState } from '../../state.ts';
 import { parseQuery } from '../../validation.ts';
 import { searchQuery } from './schema.ts';
 
 /** GET /api/v1/search: hybrid search over the user's own finished messages. */
-export function searchRoutes(services: EdgeServices): Router {
+export function searchRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, history } = services;
-  const router = new Router({ prefix: '/search' });
+  const router = new Router<AppState>({ prefix: '/search' });
   router.use(authenticate(orm, accessTokens));
 
   router.get('/', async (ctx) => {
