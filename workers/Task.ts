@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Job } from 'bullmq';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
-import type { RealtimeEmitter } from '../src/relay/emitter.ts';
+import type { Notifier } from '../src/relay/Notifier.ts';
 
 export interface TaskContext {
   job: Job;
@@ -10,7 +10,8 @@ export interface TaskContext {
   /** A fork of the entity manager, private to this job. */
   em: EntityManager;
   config: Config;
-  emitter: RealtimeEmitter;
+  /** Notices to the user's or the asking socket's clients (see src/relay/Notifier.ts). */
+  notify: Notifier;
   /** Aborted when the job is cancelled or the worker is forced to stop. */
   signal: AbortSignal;
 }

@@ -4,6 +4,7 @@ import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
 import { createRealtimeEmitter } from '../src/relay/emitter.ts';
+import { Notifier } from '../src/relay/Notifier.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { Task } from './Task.ts';
 import { createTasks } from './tasks/index.ts';
@@ -21,7 +22,8 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
     await runtime.embedderHealth.startUp(logger);
   const streamRedis = redis.create('pubsub', 'relay');
   const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
-  const tasks = createTasks(runtime, { streamRedis, emitter });
+  const notify = new Notifier(emitter);
+  const tasks = createTasks(runtime, { streamRedis, emitter, notify });
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive
@@ -38,7 +40,7 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
           logger: jobLogger,
           em: orm.em.fork(),
           config,
-          emitter,
+          notify,
           signal: signal ?? new AbortController().signal,
         });
       },
@@ -79,7 +81,7 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
       const task = queueTasks[job.name];
       if (final && task) {
         task
-          .onFailed(job.data, error, { job, logger, em: orm.em.fork(), config, emitter })
+          .onFailed(job.data, error, { job, logger, em: orm.em.fork(), config, notify })
           .catch((failure: Error) =>
             logger.error({ jobId: job.id, err: failure.message }, 'onFailed handler failed'),
           );

@@ -6,8 +6,7 @@ import { DocumentChunk } from '../db/entities/DocumentChunk.ts';
 import type { Logger } from '../logger.ts';
 import { ingestJobId, replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
-import type { RealtimeEmitter } from '../relay/emitter.ts';
-import { userRoom } from '../relay/events.ts';
+import type { Notifier } from '../relay/Notifier.ts';
 
 /** Rows looked at per run: a run stays short however much piled up (the next run takes the rest). */
 const BATCH = 500;
@@ -33,11 +32,11 @@ export class StuckWorkSweeper {
   private readonly deps: {
     queues: Queues;
     ending: AnswerEnding;
-    emitter: RealtimeEmitter;
+    notify: Notifier;
     logger: Logger;
   };
 
-  constructor(deps: { queues: Queues; ending: AnswerEnding; emitter: RealtimeEmitter; logger: Logger }) {
+  constructor(deps: { queues: Queues; ending: AnswerEnding; notify: Notifier; logger: Logger }) {
     this.deps = deps;
   }
 
@@ -88,7 +87,7 @@ export class StuckWorkSweeper {
       });
       if (updated === 0) continue;
       failed += 1;
-      this.deps.emitter.to(userRoom(row.user_id)).emit('document:progress', {
+      this.deps.notify.user(row.user_id, 'document:progress', {
         documentId: row.id,
         status: 'failed',
         progress: 0,

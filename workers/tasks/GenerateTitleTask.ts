@@ -2,7 +2,6 @@ import { cleanTitle, titlePrompt } from '../../src/chat/prompts.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message } from '../../src/db/entities/Message.ts';
 import type { ConversationPayload } from '../../src/queues/jobs.ts';
-import { userRoom } from '../../src/relay/events.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
 import { Task, type TaskContext } from '../Task.ts';
 import type { ChatDependencies } from './chatDependencies.ts';
@@ -16,7 +15,7 @@ export class GenerateTitleTask extends Task<ConversationPayload> {
     this.deps = deps;
   }
 
-  async perform({ userId, conversationId }: ConversationPayload, { em, signal }: TaskContext) {
+  async perform({ userId, conversationId }: ConversationPayload, { em, signal, notify }: TaskContext) {
     const conversation = await em.findOne(Conversation, { id: conversationId, user: userId });
     if (!conversation || conversation.title) return { skipped: true };
     const [question, answer] = await Promise.all([
@@ -48,8 +47,7 @@ export class GenerateTitleTask extends Task<ConversationPayload> {
       { id: conversationId, user: userId, title: null },
       { title },
     );
-    if (updated > 0)
-      this.deps.emitter.to(userRoom(userId)).emit('conversation:updated', { conversationId, title });
+    if (updated > 0) notify.user(userId, 'conversation:updated', { conversationId, title });
     return { title };
   }
 }

@@ -8,7 +8,6 @@ import type { Metrics } from '../../src/metrics/Metrics.ts';
 import { USER_CANCEL_REASON } from '../../src/queues/jobCancels.ts';
 import type { IngestDocumentPayload } from '../../src/queues/jobs.ts';
 import type { DocumentProgress } from '../../src/relay/events.ts';
-import { userRoom } from '../../src/relay/events.ts';
 import { Task, type TaskContext } from '../Task.ts';
 
 interface IngestDependencies {
@@ -118,12 +117,10 @@ export class IngestDocumentTask extends Task<IngestDocumentPayload> {
   }
 
   private announce(
-    { emitter }: Pick<TaskContext, 'emitter'>,
+    { notify }: Pick<TaskContext, 'notify'>,
     payload: IngestDocumentPayload,
     event: Omit<DocumentProgress, 'documentId'>,
   ) {
-    emitter
-      .to(userRoom(payload.userId))
-      .emit('document:progress', { documentId: payload.documentId, ...event });
+    notify.user(payload.userId, 'document:progress', { documentId: payload.documentId, ...event });
   }
 }

@@ -8,6 +8,7 @@ import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
+import type { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import { MessageIndexer } from '../../src/retrieval/MessageIndexer.ts';
 import type { Runtime } from '../../src/runtime.ts';
@@ -29,8 +30,9 @@ export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]-?: T
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
   { config, logger, accessTokens, queues, metrics, embedder, orm }: Runtime,
-  relay: { streamRedis: Redis; emitter: RealtimeEmitter },
+  relay: { streamRedis: Redis; emitter: RealtimeEmitter; notify: Notifier },
 ): TaskRegistry {
+  const { notify, ...stream } = relay;
   const chat = new ChatDependencies({
     orm,
     config,
@@ -39,9 +41,9 @@ export function createTasks(
     provider: createLlmProvider(config),
     metrics,
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
-    ...relay,
+    ...stream,
   });
-  const sweeper = new StuckWorkSweeper({ queues, ending: chat.ending, emitter: relay.emitter, logger });
+  const sweeper = new StuckWorkSweeper({ queues, ending: chat.ending, notify, logger });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
   const mailer = new Mailer(config.smtpUrl, `Parley <no-reply@${new URL(publicUrl).hostname}>`, logger);
   return {
