@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { ConversationSummarizer } from '../../src/chat/ConversationSummarizer.ts';
+import { ConversationTitler } from '../../src/chat/ConversationTitler.ts';
 import type { QueueName } from '../../src/config.ts';
 import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
@@ -33,12 +35,13 @@ export function createTasks(
   relay: { streamRedis: Redis; emitter: RealtimeEmitter; notify: Notifier },
 ): TaskRegistry {
   const { notify, ...stream } = relay;
+  const chatModel = { provider: createLlmProvider(config), config };
   const chat = new ChatDependencies({
     orm,
     config,
     logger,
     queues,
-    provider: createLlmProvider(config),
+    provider: chatModel.provider,
     metrics,
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
     ...stream,
@@ -49,8 +52,8 @@ export function createTasks(
   return {
     chat: {
       'generate-reply': new GenerateReplyTask(chat),
-      'generate-title': new GenerateTitleTask(chat),
-      'summarize-conversation': new SummarizeConversationTask(chat),
+      'generate-title': new GenerateTitleTask(new ConversationTitler(chatModel)),
+      'summarize-conversation': new SummarizeConversationTask(new ConversationSummarizer(chatModel)),
     },
     ingest: {
       'ingest-document': new IngestDocumentTask({

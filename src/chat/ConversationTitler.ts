@@ -1,0 +1,63 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Config } from '../config.ts';
+import { Conversation } from '../db/entities/Conversation.ts';
+import { Message } from '../db/entities/Message.ts';
+import type { LlmProvider } from '../llm/LlmProvider.ts';
+import { readSettings } from '../settings/RuntimeSettings.ts';
+import { cleanTitle, titlePrompt } from './prompts.ts';
+
+export type TitleOutcome = { skipped: true } | { title: string; saved: boolean };
+
+/**
+ * After the first exchange, a short title from the model (or the question's first words when the
+ * model fails); the user's own title is never overwritten.
+ */
+export class ConversationTitler {
+  private readonly provider: LlmProvider;
+  private readonly config: Config;
+
+  constructor(deps: { provider: LlmProvider; config: Config }) {
+    this.provider = deps.provider;
+    this.config = deps.config;
+  }
+
+  /** `saved` is false when the user named the conversation meanwhile. */
+  async title(
+    em: EntityManager,
+    { userId, conversationId }: { userId: string; conversationId: string },
+    signal: AbortSignal,
+  ): Promise<TitleOutcome> {
+    const conversation = await em.findOne(Conversation, { id: conversationId, user: userId });
+    if (!conversation || conversation.title) return { skipped: true };
+    const [question, answer] = await Promise.all([
+      em.findOne(Message, { conversation, role: 'user' }, { orderBy: { id: 'asc' } }),
+      em.findOne(
+        Message,
+        { conversation, role: 'assistant', status: 'complete' },
+        { orderBy: { id: 'asc' } },
+      ),
+    ]);
+    if (!question) return { skipped: true };
+    const settings = await readSettings(em, this.config);
+    const generated = await this.provider
+      .complete({
+        model: settings.model,
+        messages: titlePrompt(question.content, answer?.content ?? ''),
+        temperature: 0.2,
+        maxTokens: 24,
+        signal,
+      })
+      .catch(() => '');
+    const title =
+      cleanTitle(generated) ??
+      cleanTitle(question.content.split(/\s+/).slice(0, 6).join(' ')) ??
+      'New conversation';
+    // Only if still untitled: the user may have named it meanwhile.
+    const updated = await em.nativeUpdate(
+      Conversation,
+      { id: conversationId, user: userId, title: null },
+      { title },
+    );
+    return { title, saved: updated > 0 };
+  }
+}
