@@ -9,8 +9,7 @@
  * Talks to 127.0.0.1 only; starts and stops everything it uses (a throwaway database, a private
  * queue prefix in Redis, two child processes, two stubs).
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +27,7 @@ import {
   TEST_REDIS_URL,
   uniqueQueuePrefix,
 } from '../test/support/services.ts';
+import { Cleanups, integerFlag, machineFacts, requireLocal } from './support/cleanup.ts';
 import { DirectRelay } from './support/DirectRelay.ts';
 import { CONTENT_PREFIX, lastUserText, MarkedAnswers } from './support/markedAnswers.ts';
 import {
@@ -56,6 +56,8 @@ const progress = (text: string) => process.stderr.write(`  · ${text}\n`);
 
 // ---- options ----
 
+const usage =
+  'node bench/relay.ts [--streams 1,50,200,500] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]';
 const { values: flags } = parseArgs({
   options: {
     streams: { type: 'string', default: '1,50,200,500' },
@@ -68,85 +70,22 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 if (flags.help) {
-  out('node bench/relay.ts [--streams 1,50,200,500] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]');
+  out(usage);
   process.exit(0);
 }
-const positive = (name: string, raw: string, max = Number.MAX_SAFE_INTEGER, min = 1) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`--${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-};
 const options = {
-  streams: flags.streams.split(',').map((part) => positive('streams', part.trim(), 1_000)),
-  tps: positive('tps', flags.tps, 100_000),
-  tokens: positive('tokens', flags.tokens, MAX_ANSWER_TOKENS, 2),
-  ttftMs: positive('ttft', flags.ttft, 60_000, 0),
-  timeoutMs: positive('timeout', flags.timeout, 3_600) * 1_000,
+  streams: flags.streams.split(',').map((part) => integerFlag('streams', part.trim(), 1, 1_000)),
+  tps: integerFlag('tps', flags.tps, 1, 100_000),
+  tokens: integerFlag('tokens', flags.tokens, 2, MAX_ANSWER_TOKENS),
+  ttftMs: integerFlag('ttft', flags.ttft, 0, 60_000),
+  timeoutMs: integerFlag('timeout', flags.timeout, 1, 3_600) * 1_000,
 };
 const maxStreams = Math.max(...options.streams);
 const userCount = Math.min(maxStreams, MAX_USERS);
 const warmUpStreams = Math.min(maxStreams, 50);
 
-for (const [name, url] of [
-  ['TEST_DATABASE_URL', TEST_DATABASE_ADMIN_URL],
-  ['TEST_REDIS_URL', TEST_REDIS_URL],
-] as const) {
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) {
-    console.error(`${name} points at ${new URL(url).hostname}: the benchmark talks to 127.0.0.1 only`);
-    process.exit(2);
-  }
-}
-
-// ---- cleanup, also on Ctrl-C ----
-
-type Cleanup = { label: string; run: () => Promise<unknown> | unknown };
-const cleanups: Cleanup[] = [];
-let cleaning: Promise<void> | undefined;
-let interrupted = false;
-/** Registers something to undo at exit; the returned function undoes it now (and only once). */
-function onCleanup(label: string, run: () => Promise<unknown> | unknown): () => Promise<void> {
-  const entry: Cleanup = { label, run };
-  cleanups.push(entry);
-  return async () => {
-    const index = cleanups.indexOf(entry);
-    if (index < 0) return;
-    cleanups.splice(index, 1);
-    await run();
-  };
-}
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const { label, run } of cleanups.splice(0).reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        console.error(`cleanup (${label}) failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    console.error(`\n${signal}: stopping everything the benchmark started…`);
-    void cleanup().finally(() => process.exit(code));
-  });
-}
-
-// A closed stdout (`| head`) or a bug must not skip the cleanup.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-process.on('uncaughtException', (error) => {
-  console.error(`relay benchmark: uncaught ${error.stack ?? error}`);
-  process.exitCode = 1;
-  void cleanup().finally(() => process.exit(1));
-});
+requireLocal({ TEST_DATABASE_URL: TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL });
+const cleanups = new Cleanups('relay');
 
 // ---- measuring one run ----
 
@@ -497,11 +436,11 @@ async function runPipeline(
     answerTokens: options.tokens,
     answer: answers.answer,
   });
-  const closeStub = onCleanup('pipeline stub', () => stub.close());
+  const closeStub = cleanups.add('pipeline stub', () => stub.close());
   const databaseUrl = await createTestDatabase('bench');
-  onCleanup('database', () => dropTestDatabases());
+  cleanups.add('database', () => dropTestDatabases());
   const prefix = uniqueQueuePrefix('bench');
-  onCleanup('redis keys', () => deleteKeys(`${prefix}*`));
+  cleanups.add('redis keys', () => deleteKeys(`${prefix}*`));
   const port = await freePort();
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -527,11 +466,11 @@ async function runPipeline(
 
   // The edge first: it applies the migrations the worker then finds done.
   const edge = new ServiceProcess('edge', 'src/web.ts', env, ROOT);
-  const stopEdge = onCleanup('edge', () => edge.stop());
+  const stopEdge = cleanups.add('edge', () => edge.stop());
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([waitForHttp(`${url}/health`, 60_000), edge.failOnExit()]);
   const worker = new ServiceProcess('worker', 'workers/index.ts', workerEnv, ROOT);
-  const stopWorker = onCleanup('worker', () => worker.stop());
+  const stopWorker = cleanups.add('worker', () => worker.stop());
   const guard = Promise.race([edge.failOnExit(), worker.failOnExit()]);
   guard.catch(() => {});
   progress(`pipeline: edge pid ${edge.pid} on ${url}, worker pid ${worker.pid}, stub ${stub.baseURL}`);
@@ -544,7 +483,7 @@ async function runPipeline(
     url,
     sessions.map((session) => session.accessToken),
   );
-  const closeClients = onCleanup('pipeline clients', () => {
+  const closeClients = cleanups.add('pipeline clients', () => {
     for (const client of clients) client.close();
   });
   const system: System = {
@@ -594,15 +533,15 @@ async function runBaseline(results: RunResult[]): Promise<void> {
     answerTokens: options.tokens,
     answer: answers.answer,
   });
-  const closeStub = onCleanup('baseline stub', () => stub.close());
+  const closeStub = cleanups.add('baseline stub', () => stub.close());
   const direct = await DirectRelay.start(stub.baseURL);
-  const closeRelay = onCleanup('direct relay', () => direct.close());
+  const closeRelay = cleanups.add('direct relay', () => direct.close());
   progress(`baseline: in-process Socket.IO server on ${direct.url}, stub ${stub.baseURL}`);
   const clients = await connectAll(
     direct.url,
     Array.from({ length: userCount }, (_, index) => `user-${index}`),
   );
-  const closeClients = onCleanup('baseline clients', () => {
+  const closeClients = cleanups.add('baseline clients', () => {
     for (const client of clients) client.close();
   });
   const system: System = {
@@ -907,11 +846,7 @@ function report(results: RunResult[], settings: { flushMs: number; flushChars: n
     `  pipeline: 1 edge + 1 worker (WORKER_QUEUES=chat, CHAT_CONCURRENCY=${Math.max(600, maxStreams)}, DATABASE_POOL_MAX=20, LOG_LEVEL=warn), relay coalescing STREAM_FLUSH_MS=${settings.flushMs}, STREAM_FLUSH_CHARS=${settings.flushChars} (defaults); a fresh titled conversation per stream`,
   );
   out('  baseline: in-process node:http + socket.io server, groq-sdk stream → one chat:token per delta');
-  out(
-    `  machine: nproc ${nproc()}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${fixed(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, CLK_TCK ${CLK_TCK}, load average at end ${loadavg()
-      .map((value) => value.toFixed(2))
-      .join(' ')}`,
-  );
+  out(`  machine: ${machineFacts()} (at end), CLK_TCK ${CLK_TCK}`);
   out(
     `  command: node ${relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/relay.ts'} ${process.argv.slice(2).join(' ')}`.trimEnd(),
   );
@@ -929,21 +864,13 @@ function summariseLine(line: string): string {
   }
 }
 
-function nproc(): string {
-  try {
-    return execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    return String(availableParallelism());
-  }
-}
-
 // ---- main ----
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
   redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
-  onCleanup('redis', () => redis.quit());
+  cleanups.add('redis', () => redis.quit());
   const results: RunResult[] = [];
   progress(
     `relay benchmark: streams ${options.streams.join(',')}, stub ${options.tps} tok/s, ${options.tokens} tokens, ttft ${options.ttftMs} ms`,
@@ -960,18 +887,4 @@ async function main(): Promise<void> {
   report(results, settings, startedAt);
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) {
-    console.error(`relay benchmark failed: ${(error as Error).stack ?? error}`);
-    process.exitCode = 1;
-  }
-} finally {
-  await cleanup();
-}
-// Everything is closed; should a handle linger, don't hang.
-setTimeout(() => {
-  console.error('relay benchmark: handles still open after cleanup; exiting');
-  process.exit(process.exitCode ?? 0);
-}, 5_000).unref();
+await cleanups.run(main);

@@ -4,8 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Groq from 'groq-sdk';
 import { Server, type Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/relay/events.ts';
 
 const MODEL = 'llama-3.1-8b-instant';
+
+/** Typed by the pipeline's own contract, so both systems send the clients the same events. */
+type BaselineServer = Server<ClientToServerEvents, ServerToClientEvents>;
+type BaselineSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /**
  * The baseline: the least a relay can do. A node:http + Socket.IO server whose chat:send handler
@@ -15,16 +20,16 @@ const MODEL = 'llama-3.1-8b-instant';
  */
 export class DirectRelay {
   readonly url: string;
-  private readonly io: Server;
+  private readonly io: BaselineServer;
 
-  private constructor(io: Server, http: HttpServer) {
+  private constructor(io: BaselineServer, http: HttpServer) {
     this.io = io;
     this.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   }
 
   static async start(groqBaseURL: string): Promise<DirectRelay> {
     const http = createServer();
-    const io = new Server(http, { transports: ['websocket'], serveClient: false });
+    const io: BaselineServer = new Server(http, { transports: ['websocket'], serveClient: false });
     const groq = new Groq({ apiKey: 'x', baseURL: groqBaseURL, maxRetries: 0 });
     io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -57,7 +62,7 @@ export class DirectRelay {
 
 async function relay(
   groq: Groq,
-  socket: Socket,
+  socket: BaselineSocket,
   conversationId: string,
   messageId: string,
   content: string,

@@ -1,30 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
+import type {
+  AckError,
+  ChatDone,
+  ChatErrorEvent,
+  ChatSendResult,
+  ChatToken,
+  ClientToServerEvents,
+  ServerToClientEvents,
+} from '../../src/relay/events.ts';
 
-interface TokenEvent {
-  messageId: string;
-  seq: number;
-  delta: string;
-}
-interface DoneEvent {
-  messageId: string;
-  content: string;
-  status?: string;
-}
-interface ErrorEvent {
-  messageId: string;
-  code?: string;
-  message?: string;
-}
-interface AckError {
-  code: string;
-  message: string;
-}
-interface SendResult {
-  conversationId: string;
-  userMessageId: string;
-  assistantMessageId: string;
-}
+type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** What one client saw of one answer, timestamped with performance.now() as each event arrived. */
 export class StreamRecord {
@@ -65,7 +51,7 @@ export class StreamRecord {
     return Math.floor(this.chars / this.tokenWidth);
   }
 
-  token(event: TokenEvent, now: number): void {
+  token(event: ChatToken, now: number): void {
     if (this.endedAt) {
       this.lateEvents += 1;
       return;
@@ -135,11 +121,11 @@ export class RunRecorder {
     return record;
   }
 
-  token(event: TokenEvent, now: number): void {
+  token(event: ChatToken, now: number): void {
     this.record(event.messageId).token(event, now);
   }
 
-  done(event: DoneEvent, now: number): void {
+  done(event: ChatDone, now: number): void {
     const record = this.record(event.messageId);
     if (record.endedAt) return;
     record.endedAt = now;
@@ -148,7 +134,7 @@ export class RunRecorder {
     if (record.index >= 0) this.settle();
   }
 
-  error(event: ErrorEvent, now: number): void {
+  error(event: ChatErrorEvent, now: number): void {
     const record = this.record(event.messageId);
     if (record.endedAt) return;
     record.endedAt = now;
@@ -161,7 +147,7 @@ export class RunRecorder {
     content: string,
     sendAt: number,
     error: AckError | null,
-    result: SendResult | undefined,
+    result: ChatSendResult | undefined,
     now: number,
   ): void {
     if (error || !result) {
@@ -186,21 +172,21 @@ export class RunRecorder {
 
 /** One Socket.IO connection of one user, feeding whichever run is current. */
 export class RelayClient {
-  readonly socket: Socket;
+  readonly socket: RelaySocket;
   recorder: RunRecorder | undefined;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: RelaySocket) {
     this.socket = socket;
-    socket.on('chat:token', (event: TokenEvent) => this.recorder?.token(event, performance.now()));
-    socket.on('chat:done', (event: DoneEvent) => this.recorder?.done(event, performance.now()));
-    socket.on('chat:error', (event: ErrorEvent) => this.recorder?.error(event, performance.now()));
+    socket.on('chat:token', (event) => this.recorder?.token(event, performance.now()));
+    socket.on('chat:done', (event) => this.recorder?.done(event, performance.now()));
+    socket.on('chat:error', (event) => this.recorder?.error(event, performance.now()));
     socket.on('disconnect', () => {
       if (this.recorder) this.recorder.disconnects += 1;
     });
   }
 
   static async connect(url: string, token: string): Promise<RelayClient> {
-    const socket = io(url, {
+    const socket: RelaySocket = io(url, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
@@ -218,7 +204,7 @@ export class RelayClient {
     const recorder = this.recorder!;
     const payload = conversationId ? { conversationId, content } : { content };
     const sendAt = performance.now();
-    this.socket.emit('chat:send', payload, (error: AckError | null, result?: SendResult) =>
+    this.socket.emit('chat:send', payload, (error: AckError | null, result?: ChatSendResult) =>
       recorder.ack(index, content, sendAt, error, result, performance.now()),
     );
   }
