@@ -177,10 +177,10 @@ export class ChatService {
         { messageId: assistantMessage.id, err: (error as Error).message },
         'reply not enqueued',
       );
-      await this.ending.end(
+      await this.ending.fail(
         { userId, conversationId, messageId: assistantMessage.id },
         this.publisherFor({ userId, conversationId, messageId: assistantMessage.id }),
-        { status: 'failed', error: 'The job queue is unavailable; regenerate the answer.', retryable: true },
+        { error: 'The job queue is unavailable; regenerate the answer.', retryable: true },
         { maxWaitMs: 0 },
       );
       throw unavailable('Your message is saved, but the answer could not be started; regenerate it shortly.');
@@ -194,11 +194,10 @@ export class ChatService {
       conversationId: message.conversation.id,
       messageId: message.id,
     };
-    await this.ending.end(
+    await this.ending.cancel(
       target,
       this.publisherFor(target),
       {
-        status: 'cancelled',
         model: null,
         promptTokens: 0,
         completionTokens: 0,
