@@ -9,12 +9,13 @@ import { LlmHealth } from './health/LlmHealth.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
+import { refuseOtherTransportMethods } from './http/socketIoMethods.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
-import { watchEdgeGauges } from './metrics/edgeGauges.ts';
+import { watchQueueGauges } from './metrics/queueGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer } from './realtime/server.ts';
-import { refuseOtherTransportMethods } from './realtime/transportMethods.ts';
+import { countSockets } from './realtime/socketGauge.ts';
 import type { RealtimeServer } from './realtime/types.ts';
 import { createRealtimeEmitter } from './relay/emitter.ts';
 import { ReplayReader } from './relay/ReplayReader.ts';
@@ -95,8 +96,9 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   // Two listeners would both answer /socket.io/ and crash the process (ERR_HTTP_HEADERS_SENT).
   const server = createServer(app.callback());
   io.attach(server);
-  refuseOtherTransportMethods(io);
-  watchEdgeGauges(runtime.metrics, io, queues);
+  io.engine.use(refuseOtherTransportMethods);
+  countSockets(runtime.metrics, io);
+  watchQueueGauges(runtime.metrics, queues);
 
   await new Promise<void>((listening, failed) => {
     server.once('error', failed);
