@@ -17,7 +17,10 @@ export function refuseOtherTransportMethods(
   next: (error?: unknown) => void,
 ): void {
   const method = request.method ?? '';
-  if (TRANSPORT_METHODS.includes(method)) return next();
+  if (TRANSPORT_METHODS.includes(method)) {
+    next();
+    return;
+  }
   if (method === 'OPTIONS') {
     response.writeHead(204, { Allow: ALLOW });
     response.end();
