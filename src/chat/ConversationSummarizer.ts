@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { Conversation } from '../db/entities/Conversation.ts';
 import { Message } from '../db/entities/Message.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
+import { findOwnConversation } from '../policies/ownership.ts';
 import { readSettings } from '../settings/RuntimeSettings.ts';
 import { summaryPrompt } from './prompts.ts';
 
@@ -30,7 +31,7 @@ export class ConversationSummarizer {
     { userId, conversationId, throughId }: { userId: string; conversationId: string; throughId: string },
     signal: AbortSignal,
   ): Promise<SummaryOutcome> {
-    const conversation = await em.findOne(Conversation, { id: conversationId, user: userId });
+    const conversation = await findOwnConversation(em, userId, conversationId);
     if (!conversation) return { skipped: 'deleted' };
     const from = conversation.summaryThroughId;
     if (from && from >= throughId) return { skipped: 'covered' };

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { Conversation } from '../db/entities/Conversation.ts';
 import { Message } from '../db/entities/Message.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
+import { findOwnConversation } from '../policies/ownership.ts';
 import { readSettings } from '../settings/RuntimeSettings.ts';
 import { cleanTitle, titlePrompt } from './prompts.ts';
 
@@ -27,7 +28,7 @@ export class ConversationTitler {
     { userId, conversationId }: { userId: string; conversationId: string },
     signal: AbortSignal,
   ): Promise<TitleOutcome> {
-    const conversation = await em.findOne(Conversation, { id: conversationId, user: userId });
+    const conversation = await findOwnConversation(em, userId, conversationId);
     if (!conversation || conversation.title) return { skipped: true };
     const [question, answer] = await Promise.all([
       em.findOne(Message, { conversation, role: 'user' }, { orderBy: { id: 'asc' } }),
