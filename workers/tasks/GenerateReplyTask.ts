@@ -3,11 +3,12 @@ import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../.
 import { citationsFor } from '../../src/chat/groundedPrompt.ts';
 import type { ReplyPlan } from '../../src/chat/ReplyContext.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
-import { Conversation } from '../../src/db/entities/Conversation.ts';
-import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
+import type { Conversation } from '../../src/db/entities/Conversation.ts';
+import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailableError.ts';
 import { LlmError } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
+import { findOwnAssistantMessage, ownConversation } from '../../src/policies/ownership.ts';
 import { embedJobId, type GenerateReplyPayload, summaryJobId, titleJobId } from '../../src/queues/jobs.ts';
 import type { StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import { readSettings } from '../../src/settings/RuntimeSettings.ts';
@@ -30,7 +31,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
 
   async perform(payload: GenerateReplyPayload, { em, signal, logger }: TaskContext) {
     const { ending } = this.deps;
-    const message = await em.findOne(Message, { id: payload.messageId, user: payload.userId });
+    const message = await findOwnAssistantMessage(em, payload.userId, payload.messageId);
     if (!message) return { skipped: 'deleted' };
     if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) return { skipped: message.status };
     const target = { userId: payload.userId, conversationId: payload.conversationId, messageId: message.id };
@@ -52,11 +53,9 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     }
 
     // Its attached documents decide the grounding; one query loads both.
-    const conversation = await em.findOneOrFail(
-      Conversation,
-      { id: payload.conversationId, user: payload.userId },
-      { populate: ['documents'] },
-    );
+    const conversation = await ownConversation(em, payload.userId, payload.conversationId, {
+      withDocuments: true,
+    });
     const settings = await readSettings(em, this.deps.config);
     let plan: ReplyPlan;
     try {
