@@ -1,10 +1,11 @@
-import { Document } from '../../src/db/entities/Document.ts';
+import type { Document } from '../../src/db/entities/Document.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { untilDatabaseAnswers } from '../../src/db/untilDatabaseAnswers.ts';
 import { ChunkStore } from '../../src/ingest/ChunkStore.ts';
 import type { ChunkedDocument, IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { UnreadableDocumentError } from '../../src/ingest/parseDocument.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
+import { findOwnDocument } from '../../src/policies/ownership.ts';
 import { USER_CANCEL_REASON } from '../../src/queues/jobCancels.ts';
 import type { IngestDocumentPayload } from '../../src/queues/jobs.ts';
 import type { DocumentProgress } from '../../src/relay/events.ts';
@@ -32,7 +33,7 @@ export class IngestDocumentTask extends Task<IngestDocumentPayload> {
 
   async perform(payload: IngestDocumentPayload, context: TaskContext) {
     const { em, signal, logger } = context;
-    const document = await em.findOne(Document, { id: payload.documentId, user: payload.userId });
+    const document = await findOwnDocument(em, payload.userId, payload.documentId);
     if (!document) return { outcome: 'deleted' };
     if (document.status === 'ready') return { outcome: 'ready', chunkCount: document.chunkCount };
 
