@@ -6,6 +6,7 @@ import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels
 import { createRealtimeEmitter } from '../src/relay/emitter.ts';
 import { Notifier } from '../src/relay/Notifier.ts';
 import type { Runtime } from '../src/runtime.ts';
+import { SettingsCache } from '../src/settings/SettingsCache.ts';
 import type { Task } from './Task.ts';
 import { createTasks } from './tasks/index.ts';
 
@@ -23,7 +24,10 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   const streamRedis = redis.create('pubsub', 'relay');
   const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
   const notify = new Notifier(emitter);
-  const tasks = createTasks(runtime, { streamRedis, emitter, notify });
+  // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.
+  const settings = new SettingsCache(config);
+  settings.listen(redis.create('pubsub', 'settings-subscriber'), config.redis.queuePrefix, logger);
+  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings });
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive

@@ -4,7 +4,10 @@ import type { Config } from '../config.ts';
 import { Setting } from '../db/entities/Setting.ts';
 import { text } from '../validation/text.ts';
 
-/** Settings an admin may change at run time; workers read them per job, so no restart is needed. */
+/**
+ * Settings an admin may change at run time, without a restart: answers read them through the
+ * worker's SettingsCache (dropped when a change is announced), other jobs read them per job.
+ */
 export const SETTING_SCHEMAS = {
   model: text().trim().min(1).max(200),
   temperature: z.number().min(0).max(2),

@@ -11,6 +11,7 @@ import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
 import { type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import { SettingsCache } from '../../src/settings/SettingsCache.ts';
 
 /** What the chat tasks share in a worker process. */
 export class ChatDependencies {
@@ -28,6 +29,8 @@ export class ChatDependencies {
   readonly ending: AnswerEnding;
   /** What every answer's prompt is made of (see src/chat/ReplyContext.ts). */
   readonly context: ReplyContext;
+  /** The runtime settings, read once per process until an admin changes one. */
+  readonly settings: SettingsCache;
 
   constructor(deps: {
     orm: Orm;
@@ -39,7 +42,10 @@ export class ChatDependencies {
     emitter: RealtimeEmitter;
     metrics: Metrics;
     retriever: DocumentRetriever;
+    /** The process's cache, subscribed to settings changes (startWorkers); a private one otherwise. */
+    settings?: SettingsCache;
   }) {
+    this.settings = deps.settings ?? new SettingsCache(deps.config);
     this.retriever = deps.retriever;
     this.metrics = deps.metrics;
     this.config = deps.config;

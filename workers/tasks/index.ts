@@ -14,6 +14,7 @@ import type { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import { MessageIndexer } from '../../src/retrieval/MessageIndexer.ts';
 import type { Runtime } from '../../src/runtime.ts';
+import type { SettingsCache } from '../../src/settings/SettingsCache.ts';
 import type { Task } from '../Task.ts';
 import { ChatDependencies } from './chatDependencies.ts';
 import { EmbedMessagesTask } from './EmbedMessagesTask.ts';
@@ -32,9 +33,9 @@ export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]-?: T
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
   { config, logger, accessTokens, queues, metrics, embedder, orm }: Runtime,
-  relay: { streamRedis: Redis; emitter: RealtimeEmitter; notify: Notifier },
+  relay: { streamRedis: Redis; emitter: RealtimeEmitter; notify: Notifier; settings?: SettingsCache },
 ): TaskRegistry {
-  const { notify, ...stream } = relay;
+  const { notify, settings, ...stream } = relay;
   const chatModel = { provider: createLlmProvider(config), config };
   const chat = new ChatDependencies({
     orm,
@@ -44,6 +45,7 @@ export function createTasks(
     provider: chatModel.provider,
     metrics,
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
+    settings,
     ...stream,
   });
   const sweeper = new StuckWorkSweeper({ queues, ending: chat.ending, notify, logger });

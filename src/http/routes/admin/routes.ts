@@ -5,6 +5,7 @@ import { readLastRun } from '../../../maintenance/MaintenanceReport.ts';
 import { authorizeAdmin, authorizeManageUser } from '../../../policies/users.ts';
 import { presentUser } from '../../../presenters/user.ts';
 import { isSettingKey, readSettings, writeSetting } from '../../../settings/RuntimeSettings.ts';
+import { publishSettingsChanged } from '../../../settings/SettingsCache.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
@@ -24,6 +25,8 @@ export function adminRoutes(services: EdgeServices): Router<AppState> {
   const { orm, accessTokens, refreshTokens, config } = services;
   const router = new Router<AppState>({ prefix: '/admin' });
   const body = jsonBody(config.http.maxJsonBytes);
+  // Made with the routes, so it is connected by the time an admin changes a setting.
+  const settingsAnnouncer = services.redis.create('command', 'settings-announcer');
   router.use(authenticate(orm, accessTokens), async (ctx, next) => {
     authorizeAdmin(ctx.state.user);
     await next();
@@ -94,6 +97,11 @@ export function adminRoutes(services: EdgeServices): Router<AppState> {
     if (!isSettingKey(key)) throw notFound('setting');
     const { value } = parseBody(ctx, settingBodySchema(key));
     await writeSetting(orm.em, key, value as never);
+    // Workers keep the settings in memory (SettingsCache): tell them to read them again. If the
+    // announcement is lost, their copy still expires (SETTINGS_MAX_AGE_MS).
+    await publishSettingsChanged(settingsAnnouncer, config.redis.queuePrefix).catch((error: Error) =>
+      services.logger.warn({ err: error.message, key }, 'settings change not announced'),
+    );
     ctx.body = await readSettings(orm.em, config);
   });
 

@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { readSettings, type SettingValues } from './RuntimeSettings.ts';
+
+/** The channel an admin's change is announced on; every worker process listens to it. */
+export const settingsChannel = (prefix: string) => `${prefix}:settings:changed`;
+
+/** Tells every process that caches settings to read them again. */
+export const publishSettingsChanged = (redis: Redis, prefix: string) =>
+  redis.publish(settingsChannel(prefix), '1');
+
+/**
+ * A lost announcement (Redis away while an admin changed a setting) must not keep a worker on
+ * an old value for ever: a cached copy is read again after this long, whatever happens.
+ */
+export const SETTINGS_MAX_AGE_MS = 60_000;
+
+/**
+ * The runtime settings, read once per process and kept until an admin changes one: the admin
+ * route publishes on `settingsChannel`, and `listen` drops the copy when that arrives (and after
+ * the subscriber reconnects, since messages sent meanwhile are lost). So an answer doesn't read
+ * the settings table, and a change still reaches a running worker without a restart.
+ */
+export class SettingsCache {
+  private readonly config: Pick<Config, 'groq' | 'retentionDays'>;
+  private readonly maxAgeMs: number;
+  private loading: Promise<SettingValues> | null = null;
+  private loadedAt = 0;
+  /** Bumped by every invalidation: a read that started before one is not kept. */
+  private generation = 0;
+
+  constructor(config: Pick<Config, 'groq' | 'retentionDays'>, options: { maxAgeMs?: number } = {}) {
+    this.config = config;
+    this.maxAgeMs = options.maxAgeMs ?? SETTINGS_MAX_AGE_MS;
+  }
+
+  /** The settings; reads the database only when there is no fresh copy. */
+  get(em: EntityManager): Promise<SettingValues> {
+    if (this.loading && Date.now() - this.loadedAt <= this.maxAgeMs) return this.loading;
+    const generation = this.generation;
+    const loading = readSettings(em, this.config);
+    this.loading = loading;
+    this.loadedAt = Date.now();
+    loading.then(
+      () => {
+        // Invalidated while the read ran: it may hold the old value, so the next get reads again.
+        if (this.generation !== generation && this.loading === loading) this.loading = null;
+      },
+      () => {
+        if (this.loading === loading) this.loading = null; // a failed read is not cached
+      },
+    );
+    return loading;
+  }
+
+  /** Forgets the copy: the next `get` reads the database. */
+  invalidate(): void {
+    this.generation += 1;
+    this.loading = null;
+  }
+
+  /** Drops the copy whenever a change is announced; `subscriber` becomes a subscriber connection. */
+  listen(subscriber: Redis, prefix: string, logger: Logger): void {
+    const channel = settingsChannel(prefix);
+    subscriber.subscribe(channel).catch((error: Error) => {
+      logger.warn({ err: error.message }, 'settings changes not subscribed');
+    });
+    subscriber.on('message', (from: string) => {
+      if (from === channel) this.invalidate();
+    });
+    // A reconnect may have missed an announcement (ioredis subscribes again by itself).
+    let connectedOnce = subscriber.status === 'ready';
+    subscriber.on('ready', () => {
+      if (connectedOnce) this.invalidate();
+      connectedOnce = true;
+    });
+  }
+}
