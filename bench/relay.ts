@@ -1,13 +1,24 @@
 /**
- * Relay benchmark: how well the chat pipeline (edge + worker + Redis + Postgres, as child processes)
- * relays a streamed answer from Groq to sockets, next to a direct baseline (one in-process
- * Socket.IO server calling Groq with groq-sdk and emitting every delta), against the same local
- * Groq stub, with the same clients. Prints figures, asserts nothing.
+ * Relay benchmark: what the chat pipeline (edge + chat worker(s) + Redis + Postgres, as child
+ * processes) adds to a streamed answer's time to first token, what it costs in CPU and database
+ * round trips, and how well it relays the stream — next to a direct baseline (a Socket.IO server
+ * in a child process that calls Groq itself with groq-sdk and emits every delta), against the same
+ * local Groq stub, with the same clients, in the same run. Prints figures, asserts nothing.
  *
- *   node bench/relay.ts [--streams 1,50,200,500] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]
+ *   node bench/relay.ts [--streams 1,50,200] [--rate 50 --duration 10] [--rates 25,50,100,200]
+ *                       [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30]
+ *                       [--db-answers 5] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50]
+ *                       [--timeout 120]
+ *
+ * Clocks: every timestamp is taken on this one machine. This process stamps events with
+ * performance.now() (monotonic, ms since performance.timeOrigin) and turns it into wall time as
+ * performance.timeOrigin + performance.now() when it must be compared with a timestamp taken
+ * elsewhere: BullMQ's 'active' events carry the Redis stream id, whose first part is Redis's own
+ * Date-style clock in ms at the moment the job became active (same kernel clock, ms resolution).
+ * The stub runs in this process, so its request and token times are performance.now() too.
  *
  * Talks to 127.0.0.1 only; starts and stops everything it uses (a throwaway database, a private
- * queue prefix in Redis, two child processes, two stubs).
+ * queue prefix in Redis, the child processes, two stubs).
  */
 import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
@@ -15,6 +26,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { ApiClient, type Session } from '../test/support/ApiClient.ts';
@@ -27,9 +39,9 @@ import {
   TEST_REDIS_URL,
   uniqueQueuePrefix,
 } from '../test/support/services.ts';
-import { Cleanups, integerFlag, machineFacts, requireLocal } from './support/cleanup.ts';
-import { DirectRelay } from './support/DirectRelay.ts';
-import { CONTENT_PREFIX, lastUserText, MarkedAnswers } from './support/markedAnswers.ts';
+import { Cleanups, integerFlag, machineFacts, numberFlag, requireLocal } from './support/cleanup.ts';
+import { CONTENT_PREFIX, MarkedAnswers, type StubSide } from './support/markedAnswers.ts';
+import { PgRoundTripCounter, type RoundTrip } from './support/pgWire.ts';
 import {
   CLK_TCK,
   cpuDelta,
@@ -40,7 +52,7 @@ import {
   memory,
   resetPeak,
 } from './support/proc.ts';
-import { RelayClient, RunRecorder } from './support/RelayClient.ts';
+import { RelayClient, RunRecorder, type StreamRecord } from './support/RelayClient.ts';
 import { freePort, ServiceProcess, waitForHttp } from './support/ServiceProcess.ts';
 import { fixed, percentile, sorted, table } from './support/stats.ts';
 
@@ -49,18 +61,51 @@ const MAX_USERS = 20;
 const SETTLE_AFTER_TIMEOUT_MS = 30_000;
 /** The pipeline caps answers at the maxTokens setting (default 1 024). */
 const MAX_ANSWER_TOKENS = 1_024;
-const TARGETS = { n: 200, rateShare: 0.95, addedTtftP95Ms: 25, lagP99Ms: 100 };
+/** The issue's targets. */
+const TARGETS = {
+  addedTtftP95Ms: new Map([
+    [1, 15],
+    [50, 60],
+    [200, 250],
+  ]),
+  openLoopConcurrency: 200,
+  openLoopAddedP95Ms: 50,
+  rateN: 200,
+  rateShare: 0.95,
+  lagP99Ms: 100,
+  cpuRatio: 1.5,
+  fixedMsPerAnswer: 3,
+  marginalUsPerToken: 6,
+  dbRoundTrips: 3,
+};
 
 const out = (text = '') => process.stdout.write(`${text}\n`);
 const progress = (text: string) => process.stderr.write(`  · ${text}\n`);
 
 // ---- options ----
 
-const usage =
-  'node bench/relay.ts [--streams 1,50,200,500] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]';
+const usage = `node bench/relay.ts [--streams 1,50,200] [--rate <msg/s> --duration <s>] [--rates a,b,c]
+    [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30] [--db-answers 5]
+    [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]
+  --streams        bursts: N chat:send at once, per N (empty string: none)
+  --rate           one open-loop run: Poisson arrivals at this rate for --duration seconds
+  --rates          open-loop sweep: the highest rate whose added TTFT p95 stays ≤ --target-ms
+  --max-concurrent open loop: an arrival while this many streams are open is shed (and counted)
+  --cpu-n          N of the two CPU-split bursts (--short-tokens and --tokens answers); 0: skip
+  --db-answers     answers (one at a time) whose database round trips are counted; 0: skip
+  --chat-workers   chat worker processes in the pipeline`;
 const { values: flags } = parseArgs({
   options: {
-    streams: { type: 'string', default: '1,50,200,500' },
+    streams: { type: 'string', default: '1,50,200' },
+    rate: { type: 'string' },
+    rates: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    'target-ms': { type: 'string', default: '50' },
+    'max-concurrent': { type: 'string', default: '200' },
+    'cpu-n': { type: 'string', default: '100' },
+    'short-tokens': { type: 'string', default: '30' },
+    'db-answers': { type: 'string', default: '5' },
+    'chat-workers': { type: 'string', default: '1' },
     tps: { type: 'string', default: '500' },
     tokens: { type: 'string', default: '300' },
     ttft: { type: 'string', default: '50' },
@@ -73,73 +118,110 @@ if (flags.help) {
   out(usage);
   process.exit(0);
 }
+const list = (raw: string | undefined, parse: (part: string) => number) =>
+  (raw ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => parse(part));
 const options = {
-  streams: flags.streams.split(',').map((part) => integerFlag('streams', part.trim(), 1, 1_000)),
+  streams: list(flags.streams, (part) => integerFlag('streams', part, 1, 1_000)),
+  rates: [
+    ...new Set([
+      ...list(flags.rate, (part) => numberFlag('rate', part, 0.1, 5_000)),
+      ...list(flags.rates, (part) => numberFlag('rates', part, 0.1, 5_000)),
+    ]),
+  ].sort((a, b) => a - b),
+  sweep: flags.rates !== undefined,
+  durationS: numberFlag('duration', flags.duration, 0.5, 3_600),
+  targetMs: numberFlag('target-ms', flags['target-ms'], 0, 60_000),
+  maxConcurrent: integerFlag('max-concurrent', flags['max-concurrent'], 1, 5_000),
+  cpuN: integerFlag('cpu-n', flags['cpu-n'], 0, 1_000),
+  shortTokens: integerFlag('short-tokens', flags['short-tokens'], 1, MAX_ANSWER_TOKENS),
+  dbAnswers: integerFlag('db-answers', flags['db-answers'], 0, 100),
+  chatWorkers: integerFlag('chat-workers', flags['chat-workers'], 1, 8),
   tps: integerFlag('tps', flags.tps, 1, 100_000),
   tokens: integerFlag('tokens', flags.tokens, 2, MAX_ANSWER_TOKENS),
   ttftMs: integerFlag('ttft', flags.ttft, 0, 60_000),
   timeoutMs: integerFlag('timeout', flags.timeout, 1, 3_600) * 1_000,
 };
-const maxStreams = Math.max(...options.streams);
-const userCount = Math.min(maxStreams, MAX_USERS);
-const warmUpStreams = Math.min(maxStreams, 50);
+if (options.cpuN > 0 && options.shortTokens >= options.tokens) {
+  console.error('--short-tokens must be below --tokens (the CPU split needs two answer lengths)');
+  process.exit(2);
+}
+const maxBurst = Math.max(0, ...options.streams, options.cpuN);
+const maxOpen = options.rates.length > 0 ? options.maxConcurrent : 0;
+const userCount = Math.max(1, Math.min(Math.max(maxBurst, maxOpen, 1), MAX_USERS));
+const warmUpStreams = Math.min(Math.max(maxBurst, maxOpen, 1), 50);
 
 requireLocal({ TEST_DATABASE_URL: TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL });
 const cleanups = new Cleanups('relay');
 
-// ---- measuring one run ----
+/** performance.now() → wall-clock ms (see the clock note at the top). */
+const wall = (now: number) => performance.timeOrigin + now;
+
+// ---- what a run is ----
+
+type Spec =
+  | { kind: 'burst' | 'cpu' | 'warm-up' | 'db'; n: number; tokens: number }
+  | { kind: 'open'; rate: number; durationS: number; tokens: number };
+
+const specKey = (spec: Spec) =>
+  spec.kind === 'open' ? `open ${spec.rate}/s` : `${spec.kind} ${spec.n}×${spec.tokens}`;
 
 interface ProcessFigures {
   label: string;
   cpuSeconds: number;
+  /** CPU seconds this process uses over the same window when idle (measured before the runs). */
+  idleSeconds: number;
   memory: Memory;
 }
 
+type P3 = [number, number, number];
+
+/** One answer that ended well, with what each side recorded of it. */
+interface StreamDetail {
+  record: StreamRecord;
+  side: StubSide;
+  /** Wall-clock ms the chat job became active (pipeline only). */
+  activeAt: number | undefined;
+}
+
 interface RunResult {
-  system: string;
-  n: number;
-  users: number;
+  system: 'pipeline' | 'baseline';
+  spec: Spec;
+  sent: number;
+  shed: number;
+  peakOpen: number;
   ok: number;
-  refused: number;
-  errors: number;
-  missing: number;
-  mismatched: number;
-  seqErrors: number;
-  lateEvents: number;
-  disconnects: number;
-  unexpectedStubRequests: number;
-  stubNotCompleted: number;
-  unmatched: number;
+  failed: number;
   problems: string[];
   timedOut: boolean;
   /** First send → last chat:done / chat:error. */
   wallMs: number;
   /** The CPU measurement window: just before the first send → end of the run. */
   windowMs: number;
-  tokensReceived: number;
-  aggregateRate: number;
+  ttft: P3;
+  toAck: P3;
+  ackToActive: P3;
+  activeToRequest: P3;
+  stubTtft: P3;
+  tokenToClient: P3;
   rateP50: number;
-  naiveRateP50: number;
   stubRateP50: number;
-  addedTtft: [number, number, number];
-  ttft: [number, number];
-  /** TTFT broken down, p50/p95: send → ack, send → stub has the request, stub request → token 1 sent. */
-  toAck: [number, number];
-  toStub: [number, number];
-  stubTtft: [number, number];
-  lag: [number, number, number];
+  lag: P3;
   batchesPerStream: number;
-  clockSkewMs: number;
+  /** Stub tokens in the answers that ended well. */
+  tokensRelayed: number;
   processes: ProcessFigures[];
-  bench: ProcessFigures;
+  benchCpuSeconds: number;
   redisCpuSeconds: number;
-  /** Backends serving this run's database. */
   postgresCpuSeconds: number;
-  /** All cores, everything on the machine; and the part none of the above accounts for. */
   machineBusySeconds: number;
   stealSeconds: number;
   otherCpuSeconds: number;
   loopDelayMs: [number, number];
+  details: StreamDetail[];
 }
 
 interface System {
@@ -148,15 +230,29 @@ interface System {
   clients: RelayClient[];
   /** A conversation per stream, or undefined to let the server make one. */
   prepare(count: number): Promise<(string | undefined)[]>;
-  /** Child processes measured through /proc. */
-  processes: { label: string; pid: number }[];
+  /** Child processes measured through /proc, with their idle CPU rate (s per s). */
+  processes: { label: string; pid: number; idleRate: number }[];
   /** The pipeline's database, to find its Postgres backends. */
   database?: string;
   /** Rejects if a child process dies. */
   guard: Promise<never>;
 }
 
-const answers = new MarkedAnswers(options.tokens);
+/** Answers by length; the stubs answer with `current`, switched before each run. */
+const answerSets = new Map<number, MarkedAnswers>();
+const answersOf = (tokens: number) => {
+  let set = answerSets.get(tokens);
+  if (!set) {
+    set = new MarkedAnswers(tokens);
+    answerSets.set(tokens, set);
+  }
+  return set;
+};
+let current = answersOf(options.tokens);
+const stubAnswer = (body: Parameters<MarkedAnswers['answer']>[0]) => current.answer(body);
+
+/** Wall-clock ms each chat job became active, by job id (= assistant message id). */
+const activeAt = new Map<string, number>();
 let redis: Redis;
 
 async function redisCpuSeconds(): Promise<number> {
@@ -165,16 +261,47 @@ async function redisCpuSeconds(): Promise<number> {
   return field('used_cpu_sys') + field('used_cpu_user');
 }
 
-async function measure(system: System, n: number): Promise<RunResult> {
+/** Poisson arrivals (exponential gaps) over `durationS`, in ms from the start; seeded, so both systems get the same. */
+function poissonArrivals(rate: number, durationS: number, seed: number): number[] {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const times: number[] = [];
+  for (let at = -Math.log(1 - random()) / rate; at < durationS; at += -Math.log(1 - random()) / rate)
+    times.push(at * 1_000);
+  return times;
+}
+
+/** CPU seconds per second a process uses when nothing is asked of it. */
+async function idleRate(pid: number, ms = 1_000): Promise<number> {
+  const before = cpuSeconds(pid);
+  await sleep(ms);
+  return (cpuSeconds(pid) - before) / (ms / 1_000);
+}
+
+// ---- measuring one run ----
+
+async function measure(system: System, spec: Spec): Promise<RunResult> {
   system.stub.reset();
-  answers.beginRun();
-  const conversations = await system.prepare(n);
-  const users = Math.min(n, system.clients.length);
-  const recorder = new RunRecorder(n, options.tokens + 2, answers.width);
+  current = answersOf(spec.tokens);
+  current.beginRun();
+  const arrivals =
+    spec.kind === 'open'
+      ? poissonArrivals(spec.rate, spec.durationS, Math.round(spec.rate * 1_000) + 7)
+      : new Array<number>(spec.n).fill(0);
+  const cap = spec.kind === 'open' ? options.maxConcurrent : Number.POSITIVE_INFINITY;
+  const count = arrivals.length;
+  const conversations = await system.prepare(count);
+  const recorder = new RunRecorder(count, spec.tokens + 2, current.width);
   for (const client of system.clients) client.recorder = recorder;
 
-  const pids = [...system.processes, { label: 'bench', pid: process.pid }];
-  for (const { pid } of pids) resetPeak(pid);
+  for (const { pid } of system.processes) resetPeak(pid);
   const redisBefore = await redisCpuSeconds();
   const postgresBefore = system.database ? cpuOfProcessesMatching(system.database) : new Map();
   const machineBefore = machineCpu();
@@ -184,18 +311,30 @@ async function measure(system: System, n: number): Promise<RunResult> {
   loop.enable();
 
   const windowStart = performance.now();
-  for (let index = 0; index < n; index++) {
-    system.clients[index % users]!.send(
-      index,
-      `${CONTENT_PREFIX}${system.name} n${n} s${index}`,
-      conversations[index],
-    );
-  }
+  let peakOpen = 0;
+  const sending = (async () => {
+    for (let index = 0; index < count; index++) {
+      const wait = windowStart + arrivals[index]! - performance.now();
+      if (wait >= 1) await sleep(wait);
+      const open = index - recorder.ended;
+      if (open >= cap) {
+        recorder.skip();
+        continue;
+      }
+      peakOpen = Math.max(peakOpen, open + 1);
+      system.clients[index % system.clients.length]!.send(
+        index,
+        `${CONTENT_PREFIX}${system.name} ${specKey(spec)} s${index}`,
+        conversations[index],
+      );
+    }
+  })();
   let timer: NodeJS.Timeout | undefined;
+  const runTimeout = options.timeoutMs + (spec.kind === 'open' ? spec.durationS * 1_000 : 0);
   const timedOut = await Promise.race([
-    recorder.finished.then(() => false),
+    Promise.all([sending, recorder.finished]).then(() => false),
     new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), options.timeoutMs);
+      timer = setTimeout(() => resolve(true), runTimeout);
     }),
     system.guard,
   ]);
@@ -204,23 +343,21 @@ async function measure(system: System, n: number): Promise<RunResult> {
   const machineAfter = machineCpu();
   loop.disable();
   const self = process.cpuUsage(selfBefore);
-  const processes = system.processes.map(({ label, pid }, index) => ({
+  const processes = system.processes.map(({ label, pid, idleRate }, index) => ({
     label,
     cpuSeconds: cpuSeconds(pid) - cpuBefore[index]!,
+    idleSeconds: idleRate * (windowMs / 1_000),
     memory: memory(pid),
   }));
   const postgresCpu = system.database ? cpuDelta(postgresBefore, cpuOfProcessesMatching(system.database)) : 0;
   const redisCpu = (await redisCpuSeconds()) - redisBefore;
-  const bench = { label: 'bench', cpuSeconds: (self.user + self.system) / 1e6, memory: memory(process.pid) };
+  const benchCpu = (self.user + self.system) / 1e6;
   const machineBusy = machineAfter.busy - machineBefore.busy;
   const accounted =
-    processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0) +
-    bench.cpuSeconds +
-    redisCpu +
-    postgresCpu;
-  const result = analyse(system, n, users, recorder, timedOut, windowMs, {
+    processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0) + benchCpu + redisCpu + postgresCpu;
+  const result = analyse(system, spec, recorder, peakOpen, timedOut, windowMs, {
     processes,
-    bench,
+    benchCpuSeconds: benchCpu,
     redisCpuSeconds: redisCpu,
     postgresCpuSeconds: postgresCpu,
     machineBusySeconds: machineBusy,
@@ -246,15 +383,15 @@ async function measure(system: System, n: number): Promise<RunResult> {
 
 function analyse(
   system: System,
-  n: number,
-  users: number,
+  spec: Spec,
   recorder: RunRecorder,
+  peakOpen: number,
   timedOut: boolean,
   windowMs: number,
   resources: Pick<
     RunResult,
     | 'processes'
-    | 'bench'
+    | 'benchCpuSeconds'
     | 'redisCpuSeconds'
     | 'postgresCpuSeconds'
     | 'machineBusySeconds'
@@ -263,33 +400,32 @@ function analyse(
     | 'loopDelayMs'
   >,
 ): RunResult {
-  const count = options.tokens;
+  const answers = current;
+  const count = spec.tokens;
   const problems = new Set<string>(recorder.refusals.map((refusal) => `refused: ${refusal}`));
-  let ok = 0;
   let errors = 0;
   let missing = 0;
   let mismatched = 0;
   let unmatched = 0;
+  let noActive = 0;
   let seqErrors = 0;
   let lateEvents = 0;
-  let tokensReceived = 0;
   let batches = 0;
   let firstSend = Number.POSITIVE_INFINITY;
   let lastEnd = 0;
-  const addedTtft: number[] = [];
   const ttft: number[] = [];
   const toAck: number[] = [];
-  const toStub: number[] = [];
+  const ackToActive: number[] = [];
+  const activeToRequest: number[] = [];
   const stubTtft: number[] = [];
+  const tokenToClient: number[] = [];
   const rates: number[] = [];
-  const naiveRates: number[] = [];
   const stubRates: number[] = [];
-  const okStreams = [];
+  const details: StreamDetail[] = [];
 
   for (const record of recorder.streams) {
-    if (!record) continue; // refused (counted apart) or never acked (missing, below)
+    if (!record) continue; // refused or shed (counted apart) or never acked (missing, below)
     firstSend = Math.min(firstSend, record.sendAt);
-    tokensReceived += record.tokens;
     seqErrors += record.seqErrors;
     lateEvents += record.lateEvents;
     lastEnd = Math.max(lastEnd, record.endedAt || record.lastAt);
@@ -309,132 +445,143 @@ function analyse(
       );
       continue;
     }
-    ok += 1;
-    batches += record.batches;
-    ttft.push(record.firstAt - record.sendAt);
-    if (record.batches >= 2) {
-      const seconds = (record.lastAt - record.firstAt) / 1_000;
-      rates.push((record.tokens - record.firstBatchTokens) / seconds);
-      naiveRates.push(record.tokens / seconds);
-    }
     const side = answers.sides.get(record.content);
     if (!side || side.times[count - 1] === 0) {
       unmatched += 1;
       continue;
     }
-    addedTtft.push(record.firstAt - side.times[0]!);
+    batches += record.batches;
+    ttft.push(record.firstAt - record.sendAt);
     toAck.push(record.ackAt - record.sendAt);
-    toStub.push(side.plannedAt - record.sendAt);
     stubTtft.push(side.times[0]! - side.plannedAt);
-    stubRates.push((count - 1) / ((side.times[count - 1]! - side.times[0]!) / 1_000));
-    okStreams.push({ record, side });
+    tokenToClient.push(record.firstAt - side.times[0]!);
+    const active = activeAt.get(record.messageId);
+    if (system.name === 'pipeline') {
+      if (active === undefined) noActive += 1;
+      else {
+        ackToActive.push(active - wall(record.ackAt));
+        activeToRequest.push(wall(side.plannedAt) - active);
+      }
+    }
+    if (record.batches >= 2)
+      rates.push((record.tokens - record.firstBatchTokens) / ((record.lastAt - record.firstAt) / 1_000));
+    if (count >= 2) stubRates.push((count - 1) / ((side.times[count - 1]! - side.times[0]!) / 1_000));
+    details.push({ record, side, activeAt: active });
   }
-  missing += recorder.streams.filter((record) => !record).length - recorder.refusals.length;
-  if (missing > 0)
-    problems.add(`${missing} stream(s) without chat:done after ${options.timeoutMs / 1_000} s`);
+  missing += recorder.streams.filter((record) => !record).length - recorder.refusals.length - recorder.shed;
+  if (missing > 0) problems.add(`${missing} stream(s) without chat:done in time`);
   if (unmatched > 0) problems.add(`${unmatched} stream(s) not matched to a stub request`);
+  if (noActive > 0) problems.add(`${noActive} stream(s) without a BullMQ 'active' event`);
+  if (recorder.shed > 0)
+    problems.add(`${recorder.shed} arrival(s) shed at ${options.maxConcurrent} open streams`);
 
   // Token lag: each batch's arrival − when the stub sent the last token it contains.
-  const lags = new Float64Array(batches);
-  let lagCount = 0;
-  for (const { record, side } of okStreams) {
+  const lags: number[] = [];
+  for (const { record, side } of details) {
     for (let batch = 0; batch < record.batches; batch++) {
       const tokens = record.batchTokens[batch]!;
-      if (tokens > 0) lags[lagCount++] = record.batchAt[batch]! - side.times[tokens - 1]!;
+      if (tokens > 0) lags.push(record.batchAt[batch]! - side.times[tokens - 1]!);
     }
   }
-
-  // GroqStub stamps firstTokenAt with Date.now(); the token times above are performance.now().
-  let clockSkewMs = 0;
   let stubNotCompleted = 0;
-  for (const request of system.stub.requests) {
-    if (request.status !== 'completed') stubNotCompleted += 1;
-    const side = answers.sides.get(lastUserText(request.body));
-    if (side && request.firstTokenAt !== undefined && side.times[0]) {
-      const skew = performance.timeOrigin + side.times[0] - request.firstTokenAt;
-      if (Math.abs(skew) > Math.abs(clockSkewMs)) clockSkewMs = skew;
-    }
-  }
+  for (const request of system.stub.requests) if (request.status !== 'completed') stubNotCompleted += 1;
   if (stubNotCompleted > 0) problems.add(`${stubNotCompleted} stub request(s) not completed`);
   if (answers.unexpected > 0) problems.add(`${answers.unexpected} unexpected stub request(s)`);
   if (lateEvents > 0) problems.add(`${lateEvents} event(s) after chat:done`);
   if (seqErrors > 0) problems.add(`${seqErrors} chat:token seq out of order`);
   if (recorder.disconnects > 0) problems.add(`${recorder.disconnects} socket disconnect(s)`);
 
-  const addedSorted = sorted(addedTtft);
-  const ttftSorted = sorted(ttft);
-  const lagSorted = lags.subarray(0, lagCount).sort();
-  const wallMs = lastEnd > 0 ? lastEnd - firstSend : Number.NaN;
+  const ok = details.length;
   return {
     system: system.name,
-    n,
-    users,
+    spec,
+    sent: recorder.streams.length - recorder.shed,
+    shed: recorder.shed,
+    peakOpen,
     ok,
-    refused: recorder.refusals.length,
-    errors,
-    missing,
-    mismatched,
-    seqErrors,
-    lateEvents,
-    disconnects: recorder.disconnects,
-    unexpectedStubRequests: answers.unexpected,
-    stubNotCompleted,
-    unmatched,
+    failed: recorder.refusals.length + errors + missing + mismatched + unmatched,
     problems: [...problems],
     timedOut,
-    wallMs,
+    wallMs: lastEnd > 0 ? lastEnd - firstSend : Number.NaN,
     windowMs,
-    tokensReceived,
-    aggregateRate: tokensReceived / (wallMs / 1_000),
+    ttft: p3(ttft),
+    toAck: p3(toAck),
+    ackToActive: p3(ackToActive),
+    activeToRequest: p3(activeToRequest),
+    stubTtft: p3(stubTtft),
+    tokenToClient: p3(tokenToClient),
     rateP50: percentile(sorted(rates), 50),
-    naiveRateP50: percentile(sorted(naiveRates), 50),
     stubRateP50: percentile(sorted(stubRates), 50),
-    addedTtft: [percentile(addedSorted, 50), percentile(addedSorted, 95), percentile(addedSorted, 99)],
-    ttft: [percentile(ttftSorted, 50), percentile(ttftSorted, 95)],
-    toAck: p50p95(toAck),
-    toStub: p50p95(toStub),
-    stubTtft: p50p95(stubTtft),
-    lag: [percentile(lagSorted, 50), percentile(lagSorted, 95), percentile(lagSorted, 99)],
+    lag: p3(lags),
     batchesPerStream: ok > 0 ? batches / ok : Number.NaN,
-    clockSkewMs,
+    tokensRelayed: ok * count,
+    details,
     ...resources,
   };
 }
 
-function p50p95(values: number[]): [number, number] {
+function p3(values: number[]): P3 {
   const ordered = sorted(values);
-  return [percentile(ordered, 50), percentile(ordered, 95)];
+  return [percentile(ordered, 50), percentile(ordered, 95), percentile(ordered, 99)];
 }
 
-async function runAll(system: System, results: RunResult[]): Promise<void> {
-  const warm = await measure(system, warmUpStreams);
+/** Runs every spec on one system, in order; a warm-up first, not reported. */
+async function runAll(system: System, specs: Spec[], results: RunResult[]): Promise<void> {
+  const warm = await measure(system, { kind: 'warm-up', n: warmUpStreams, tokens: options.tokens });
   progress(
     `${system.name}: warm-up with ${warmUpStreams} streams: ${warm.ok} ok in ${fixed(warm.wallMs / 1_000, 2)} s${warm.problems.length ? ` (${warm.problems.join('; ')})` : ''}`,
   );
-  for (const n of options.streams) {
-    const result = await measure(system, n);
+  for (const spec of specs) {
+    // The CPU split subtracts what the processes use idle: measured right before, when they are.
+    if (spec.kind === 'cpu' && spec.tokens === options.shortTokens)
+      await Promise.all(
+        system.processes.map(async (entry) => {
+          entry.idleRate = await idleRate(entry.pid);
+        }),
+      );
+    const result = await measure(system, spec);
+    result.details = []; // only the database count keeps them
     results.push(result);
     progress(
-      `${system.name} N=${n}: ${result.ok}/${n} ok in ${fixed(result.wallMs / 1_000, 2)} s${result.problems.length ? ` — ${result.problems.join('; ')}` : ''}`,
+      `${system.name} ${specKey(spec)}: ${result.ok}/${result.sent} ok in ${fixed(result.wallMs / 1_000, 2)} s, TTFT p95 ${fixed(result.ttft[1], 1)} ms${result.problems.length ? ` — ${result.problems.join('; ')}` : ''}`,
     );
   }
 }
 
+function specs(): Spec[] {
+  const all: Spec[] = options.streams.map((n) => ({ kind: 'burst', n, tokens: options.tokens }));
+  if (options.cpuN > 0)
+    all.push(
+      { kind: 'cpu', n: options.cpuN, tokens: options.shortTokens },
+      { kind: 'cpu', n: options.cpuN, tokens: options.tokens },
+    );
+  for (const rate of options.rates)
+    all.push({ kind: 'open', rate, durationS: options.durationS, tokens: options.tokens });
+  return all;
+}
+
 async function connectAll(url: string, tokens: string[]): Promise<RelayClient[]> {
-  const clients = await Promise.all(tokens.map((token) => RelayClient.connect(url, token)));
-  return clients;
+  return Promise.all(tokens.map((token) => RelayClient.connect(url, token)));
 }
 
 // ---- the two systems ----
 
-async function runPipeline(
-  results: RunResult[],
-): Promise<{ env: Record<string, string>; services: ServiceProcess[] }> {
+interface DbFigures {
+  answers: number;
+  /** Per answer: round trips from chat:send to the Groq request, and from job active to it. */
+  beforeRequest: number[];
+  afterActive: number[];
+  /** Per answer: from chat:send to 300 ms after chat:done (the whole job). */
+  whole: number[];
+  /** The last counted answer's statements before its Groq request. */
+  sample: RoundTrip[];
+}
+
+async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, string>; db?: DbFigures }> {
   const stub = await GroqStub.start({
     ttftMs: options.ttftMs,
     tokensPerSecond: options.tps,
-    answerTokens: options.tokens,
-    answer: answers.answer,
+    answer: stubAnswer,
   });
   const closeStub = cleanups.add('pipeline stub', () => stub.close());
   const databaseUrl = await createTestDatabase('bench');
@@ -449,31 +596,41 @@ async function runPipeline(
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'warn',
     DATABASE_POOL_MAX: '20',
-    CHAT_CONCURRENCY: String(Math.max(600, maxStreams)),
+    CHAT_CONCURRENCY: String(Math.max(600, maxBurst, options.maxConcurrent)),
     RATE_LIMIT_MESSAGES: '1000000/1m',
     RATE_LIMIT_AUTH: '1000/1m',
     PORT: String(port),
     HOST: '127.0.0.1',
     SHUTDOWN_TIMEOUT_MS: '10000',
   };
-  const workerEnv = {
-    ...env,
-    WORKER_QUEUES: 'chat',
-    GROQ_API_KEY: 'any',
-    GROQ_BASE_URL: stub.baseURL,
-  };
+  const workerEnv = { ...env, WORKER_QUEUES: 'chat', GROQ_API_KEY: 'any', GROQ_BASE_URL: stub.baseURL };
   loadConfig({ ...process.env, ...workerEnv }); // a bad setting fails here, with the variable's name
 
-  // The edge first: it applies the migrations the worker then finds done.
+  // BullMQ's job events: 'active' carries the Redis stream id, "<Redis ms>-<seq>".
+  const eventsConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  cleanups.add('queue events connection', () => eventsConnection.disconnect());
+  const events = new QueueEvents('chat', { connection: eventsConnection, prefix });
+  cleanups.add('queue events', () => events.close());
+  events.on('active', ({ jobId }, id) => {
+    activeAt.set(jobId, Number(id.split('-')[0]));
+  });
+  await events.waitUntilReady();
+
+  // The edge first: it applies the migrations the workers then find done.
   const edge = new ServiceProcess('edge', 'src/web.ts', env, ROOT);
   const stopEdge = cleanups.add('edge', () => edge.stop());
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([waitForHttp(`${url}/health`, 60_000), edge.failOnExit()]);
-  const worker = new ServiceProcess('worker', 'workers/index.ts', workerEnv, ROOT);
-  const stopWorker = cleanups.add('worker', () => worker.stop());
-  const guard = Promise.race([edge.failOnExit(), worker.failOnExit()]);
+  const workers = Array.from(
+    { length: options.chatWorkers },
+    (_, index) => new ServiceProcess(`worker${index + 1}`, 'workers/index.ts', workerEnv, ROOT),
+  );
+  const stopWorkers = cleanups.add('workers', () => Promise.all(workers.map((worker) => worker.stop())));
+  const guard = Promise.race([edge.failOnExit(), ...workers.map((worker) => worker.failOnExit())]);
   guard.catch(() => {});
-  progress(`pipeline: edge pid ${edge.pid} on ${url}, worker pid ${worker.pid}, stub ${stub.baseURL}`);
+  progress(
+    `pipeline: edge pid ${edge.pid} on ${url}, chat worker pid(s) ${workers.map((worker) => worker.pid).join(', ')}, stub ${stub.baseURL}`,
+  );
 
   const api = new ApiClient(url);
   const sessions: Session[] = await Promise.all(
@@ -486,15 +643,16 @@ async function runPipeline(
   const closeClients = cleanups.add('pipeline clients', () => {
     for (const client of clients) client.close();
   });
+  const labelled = [
+    { label: 'edge', pid: edge.pid },
+    ...workers.map((worker) => ({ label: worker.name, pid: worker.pid })),
+  ];
   const system: System = {
     name: 'pipeline',
     database: new URL(databaseUrl).pathname.slice(1),
     stub,
     clients,
-    processes: [
-      { label: 'edge', pid: edge.pid },
-      { label: 'worker', pid: worker.pid },
-    ],
+    processes: labelled.map((entry) => ({ ...entry, idleRate: 0 })),
     guard,
     // Titled conversations, made before timing: an untitled one would send a title job to the stub.
     async prepare(count) {
@@ -517,28 +675,78 @@ async function runPipeline(
       return ids;
     },
   };
-  await runAll(system, results);
+  await runAll(system, specs(), results);
+  for (const worker of workers)
+    if (worker.warnings + worker.errors > 0)
+      progress(
+        `${worker.name} logged ${worker.warnings} warning(s), ${worker.errors} error(s); last: ${summariseLine(worker.tail.at(-1) ?? '')}`,
+      );
+  await stopWorkers();
+
+  // Database round trips: one fresh worker, its Postgres connections through a counting proxy,
+  // answers one at a time (so nothing else talks to the database through it meanwhile).
+  let db: DbFigures | undefined;
+  if (options.dbAnswers > 0) {
+    const counter = await PgRoundTripCounter.start(databaseUrl);
+    const closeCounter = cleanups.add('pg counter', () => counter.close());
+    const counted = new ServiceProcess(
+      'worker-db',
+      'workers/index.ts',
+      { ...workerEnv, DATABASE_URL: counter.rewrite(databaseUrl) },
+      ROOT,
+    );
+    const stopCounted = cleanups.add('counting worker', () => counted.stop());
+    const countedGuard = Promise.race([edge.failOnExit(), counted.failOnExit()]);
+    countedGuard.catch(() => {});
+    const one: System = {
+      ...system,
+      processes: [{ label: 'worker-db', pid: counted.pid, idleRate: 0 }],
+      guard: countedGuard,
+    };
+    db = { answers: 0, beforeRequest: [], afterActive: [], whole: [], sample: [] };
+    // Two answers first, uncounted: the pool's connections open, caches fill.
+    for (let index = 0; index < options.dbAnswers + 2; index++) {
+      const result = await measure(one, { kind: 'db', n: 1, tokens: options.shortTokens });
+      await sleep(300);
+      const detail = result.details[0];
+      if (index < 2 || !detail) {
+        if (!detail) progress(`database count: answer ${index + 1} failed (${result.problems.join('; ')})`);
+        continue;
+      }
+      const { record, side } = detail;
+      const before = counter.between(record.sendAt, side.plannedAt);
+      db.answers += 1;
+      db.beforeRequest.push(before.length);
+      if (detail.activeAt !== undefined)
+        db.afterActive.push(counter.between(detail.activeAt - performance.timeOrigin, side.plannedAt).length);
+      db.whole.push(counter.between(record.sendAt, performance.now()).length);
+      db.sample = before;
+    }
+    await stopCounted();
+    await closeCounter();
+  }
 
   // Stopped before the baseline runs, so they take no CPU from it.
   await closeClients();
-  await Promise.all([stopWorker(), stopEdge()]);
+  await stopEdge();
   await closeStub();
-  return { env: workerEnv, services: [edge, worker] };
+  return { env: workerEnv, db };
 }
 
 async function runBaseline(results: RunResult[]): Promise<void> {
   const stub = await GroqStub.start({
     ttftMs: options.ttftMs,
     tokensPerSecond: options.tps,
-    answerTokens: options.tokens,
-    answer: answers.answer,
+    answer: stubAnswer,
   });
   const closeStub = cleanups.add('baseline stub', () => stub.close());
-  const direct = await DirectRelay.start(stub.baseURL);
-  const closeRelay = cleanups.add('direct relay', () => direct.close());
-  progress(`baseline: in-process Socket.IO server on ${direct.url}, stub ${stub.baseURL}`);
+  const server = new ServiceProcess('baseline', 'bench/support/directRelayMain.ts', {}, ROOT, [stub.baseURL]);
+  const stopServer = cleanups.add('baseline server', () => server.stop());
+  const line = await server.waitForLine((text) => text.startsWith('{"url"'), 30_000);
+  const { url } = JSON.parse(line) as { url: string };
+  progress(`baseline: Socket.IO server pid ${server.pid} on ${url}, stub ${stub.baseURL}`);
   const clients = await connectAll(
-    direct.url,
+    url,
     Array.from({ length: userCount }, (_, index) => `user-${index}`),
   );
   const closeClients = cleanups.add('baseline clients', () => {
@@ -548,13 +756,14 @@ async function runBaseline(results: RunResult[]): Promise<void> {
     name: 'baseline',
     stub,
     clients,
-    processes: [],
-    guard: new Promise<never>(() => {}),
+    processes: [{ label: 'server', pid: server.pid, idleRate: 0 }],
+    guard: server.failOnExit(),
     prepare: async (count) => new Array(count).fill(undefined),
   };
-  await runAll(system, results);
+  system.guard.catch(() => {});
+  await runAll(system, specs(), results);
   await closeClients();
-  await closeRelay();
+  await stopServer();
   await closeStub();
 }
 
@@ -565,292 +774,6 @@ async function deleteKeys(pattern: string): Promise<void> {
     cursor = nextCursor;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
-}
-
-// ---- report ----
-
-const ms = (value: number) => fixed(value, 1);
-const percent = (share: number) => (Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '–');
-const joined = (values: number[], format: (value: number) => string = ms) => values.map(format).join('/');
-const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '–');
-const ratios = (a: number[], b: number[]) => a.map((value, index) => ratio(value, b[index]!)).join('/');
-const mb = (value: number) => fixed(value, 0);
-const cpuCell = (figures: ProcessFigures | undefined, windowMs: number) =>
-  figures
-    ? `${fixed(figures.cpuSeconds, 2)} (${fixed((100 * figures.cpuSeconds) / (windowMs / 1_000), 0)}%)`
-    : '–';
-/** Everything measured: the children, this process (clients, stub, and the baseline's server) and Redis. */
-const totalCpu = (result: RunResult) =>
-  result.processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0) +
-  result.bench.cpuSeconds +
-  result.redisCpuSeconds +
-  result.postgresCpuSeconds;
-const cores = availableParallelism();
-/** Share of the whole machine (all cores) busy over the run's window. */
-/** Share of the machine that neither the benchmark nor the services used: someone else's load. */
-const otherShare = (result: RunResult) => result.otherCpuSeconds / (cores * (result.windowMs / 1_000));
-const DISTURBED_SHARE = 0.1;
-const machineShare = (result: RunResult) =>
-  (100 * result.machineBusySeconds) / (cores * (result.windowMs / 1_000));
-const memCell = (figures: ProcessFigures | undefined) =>
-  figures ? `${mb(figures.memory.rssMb)}/${mb(figures.memory.peakMb)}` : '–';
-
-function report(results: RunResult[], settings: { flushMs: number; flushChars: number }, startedAt: number) {
-  const find = (system: string, n: number) =>
-    results.find((result) => result.system === system && result.n === n);
-  const throughput: string[][] = [];
-  const resources: string[][] = [];
-  const breakdown: string[][] = [];
-  for (const n of options.streams) {
-    const pipeline = find('pipeline', n);
-    const baseline = find('baseline', n);
-    for (const result of [pipeline, baseline]) {
-      if (!result) continue;
-      const failed = result.refused + result.errors + result.missing + result.mismatched;
-      throughput.push([
-        String(n),
-        result.system,
-        `${result.ok}/${n}`,
-        String(failed),
-        fixed(result.wallMs / 1_000, 2),
-        fixed(result.aggregateRate, 0),
-        fixed(result.rateP50, 0),
-        percent(result.rateP50 / options.tps),
-        fixed(result.naiveRateP50, 0),
-        fixed(result.stubRateP50, 0),
-        joined(result.addedTtft),
-        joined(result.ttft),
-        joined(result.lag),
-        fixed(result.batchesPerStream, 1),
-      ]);
-      breakdown.push([
-        String(n),
-        result.system,
-        joined(result.toAck),
-        joined(result.toStub),
-        joined(result.stubTtft),
-        joined([result.addedTtft[0], result.addedTtft[1]]),
-        joined(result.ttft),
-      ]);
-      const byLabel = (label: string) => result.processes.find((figures) => figures.label === label);
-      resources.push([
-        String(n),
-        result.system,
-        fixed(result.windowMs / 1_000, 2),
-        cpuCell(byLabel('edge'), result.windowMs),
-        cpuCell(byLabel('worker'), result.windowMs),
-        cpuCell(result.bench, result.windowMs),
-        fixed(result.redisCpuSeconds, 2),
-        fixed(result.postgresCpuSeconds, 2),
-        fixed(totalCpu(result), 2),
-        `${fixed(result.machineBusySeconds, 2)} (${fixed(machineShare(result), 0)}%)`,
-        fixed(result.otherCpuSeconds, 2),
-        memCell(byLabel('edge')),
-        memCell(byLabel('worker')),
-        memCell(result.bench),
-        joined(result.loopDelayMs),
-      ]);
-    }
-    if (pipeline && baseline) {
-      throughput.push([
-        '',
-        'pipe/base',
-        '',
-        '',
-        ratio(pipeline.wallMs, baseline.wallMs),
-        ratio(pipeline.aggregateRate, baseline.aggregateRate),
-        ratio(pipeline.rateP50, baseline.rateP50),
-        '',
-        ratio(pipeline.naiveRateP50, baseline.naiveRateP50),
-        ratio(pipeline.stubRateP50, baseline.stubRateP50),
-        ratios(pipeline.addedTtft, baseline.addedTtft),
-        ratios(pipeline.ttft, baseline.ttft),
-        ratios(pipeline.lag, baseline.lag),
-        ratio(pipeline.batchesPerStream, baseline.batchesPerStream),
-      ]);
-      resources.push([
-        '',
-        'pipe/base',
-        ratio(pipeline.windowMs, baseline.windowMs),
-        '',
-        '',
-        ratio(pipeline.bench.cpuSeconds, baseline.bench.cpuSeconds),
-        '',
-        '',
-        ratio(totalCpu(pipeline), totalCpu(baseline)),
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-      ]);
-    }
-  }
-
-  out();
-  out('Throughput and latency (times in ms unless marked)');
-  out(
-    table(
-      [
-        'N',
-        'system',
-        'ok/N',
-        'err',
-        'wall s',
-        'agg tok/s',
-        'rate/stream',
-        'of stub tps',
-        'naive rate',
-        'stub rate',
-        '+TTFT p50/p95/p99',
-        'TTFT p50/p95',
-        'lag p50/p95/p99',
-        'batches/stream',
-      ],
-      throughput,
-    ),
-  );
-  out();
-  out(
-    'Time to first token, broken down (p50/p95 ms; the parts overlap: the ack may come after the stub has the request)',
-  );
-  out(
-    table(
-      [
-        'N',
-        'system',
-        'send→ack',
-        'send→stub request',
-        'stub request→token 1',
-        'token 1→client (+TTFT)',
-        'send→client (TTFT)',
-      ],
-      breakdown,
-    ),
-  );
-  out();
-  out('Resources over each run (CPU s (% of one core over the window); RSS MiB end/peak in the run)');
-  out(
-    table(
-      [
-        'N',
-        'system',
-        'window s',
-        'edge CPU',
-        'worker CPU',
-        'bench CPU',
-        'redis CPU s',
-        'pg CPU s',
-        'all CPU s',
-        'machine busy',
-        'other CPU s',
-        'edge RSS',
-        'worker RSS',
-        'bench RSS',
-        'bench loop delay p99/max',
-      ],
-      resources,
-    ),
-  );
-
-  const problems = results.filter((result) => result.problems.length > 0);
-  out();
-  if (problems.length === 0)
-    out('Errors: none (every stream ended with chat:done and the exact stub answer).');
-  for (const result of problems) out(`Errors, ${result.system} N=${result.n}: ${result.problems.join('; ')}`);
-  const disturbed = results.filter((result) => otherShare(result) > DISTURBED_SHARE);
-  if (disturbed.length === 0)
-    out(
-      `Interference: none to speak of (other CPU ≤ ${DISTURBED_SHARE * 100}% of the machine in every run).`,
-    );
-  for (const result of disturbed)
-    out(
-      `Interference, ${result.system} N=${result.n}: other processes / the kernel used ${fixed(result.otherCpuSeconds, 2)} CPU s = ${fixed(100 * otherShare(result), 0)}% of the machine during the run (steal ${fixed(result.stealSeconds, 2)} s): figures are disturbed.`,
-    );
-  const skew = Math.max(...results.map((result) => Math.abs(result.clockSkewMs)));
-  out(
-    `Clock check: the stub's firstTokenAt (Date.now) vs the recorded send time of token 1 (performance.now + timeOrigin): max |difference| ${fixed(skew, 1)} ms.`,
-  );
-
-  out();
-  out('Columns');
-  out('  wall s          first chat:send → last chat:done');
-  out('  agg tok/s       stub tokens received by all clients / wall');
-  out(
-    '  rate/stream     median over streams of (tokens after the first batch) / (last batch − first batch), as the',
-  );
-  out(
-    '                  client saw them: the delivered pace, not inflated by the tokens the first batch carries',
-  );
-  out(
-    '  naive rate      median of tokens / (last batch − first batch): inflated by coalescing; shown for reference',
-  );
-  out(
-    "  stub rate       median of the stub's own pace ((tokens − 1) / (last token sent − first token sent))",
-  );
-  out("  +TTFT           client's first chat:token − when the stub sent token 1 (added time to first token)");
-  out('  TTFT            client first chat:token − chat:send');
-  out(
-    '  lag             per batch: arrival − when the stub sent the last token in it (all batches of all streams)',
-  );
-  out(
-    '  bench           this process: clients + stub, and in the baseline also the server (process.cpuUsage)',
-  );
-  out('  redis CPU       INFO used_cpu_sys+user delta: the shared server, including anything else using it');
-  out("  pg CPU          the Postgres backends connected to the pipeline's database");
-  out('  all CPU         edge + worker + bench + redis + pg; the same stub and clients on both sides');
-  out('  machine busy    all cores, every process (/proc/stat), and its share of nproc × window');
-  out(
-    '  other CPU       machine busy − all CPU: other processes on the machine, and kernel time charged to none',
-  );
-
-  out();
-  const atTarget = find('pipeline', TARGETS.n);
-  const baselineAtTarget = find('baseline', TARGETS.n);
-  out(`Targets at N=${TARGETS.n} (pipeline; baseline in brackets)`);
-  if (!atTarget) {
-    out(`  N=${TARGETS.n} was not run (--streams ${options.streams.join(',')}).`);
-  } else {
-    const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
-    const share = atTarget.rateP50 / options.tps;
-    const baseShare = baselineAtTarget ? baselineAtTarget.rateP50 / options.tps : Number.NaN;
-    out(
-      `  per-stream delivered rate ≥ ${TARGETS.rateShare * 100}% of the stub's ${options.tps} tok/s: ${fixed(atTarget.rateP50, 0)} tok/s = ${fixed(share * 100, 1)}% → ${verdict(share >= TARGETS.rateShare)}   [${fixed(baseShare * 100, 1)}%]`,
-    );
-    out(
-      `  added TTFT p95 < ${TARGETS.addedTtftP95Ms} ms: ${ms(atTarget.addedTtft[1])} ms → ${verdict(atTarget.addedTtft[1] < TARGETS.addedTtftP95Ms)}   [${ms(baselineAtTarget?.addedTtft[1] ?? Number.NaN)} ms]`,
-    );
-    out(
-      `  token lag p99 < ${TARGETS.lagP99Ms} ms: ${ms(atTarget.lag[2])} ms → ${verdict(atTarget.lag[2] < TARGETS.lagP99Ms)}   [${ms(baselineAtTarget?.lag[2] ?? Number.NaN)} ms]`,
-    );
-    const failed = atTarget.refused + atTarget.errors + atTarget.missing + atTarget.mismatched;
-    if (otherShare(atTarget) > DISTURBED_SHARE)
-      out(
-        `  caution: other load took ${fixed(100 * otherShare(atTarget), 0)}% of the machine during this run; rerun on a quiet machine`,
-      );
-    out(
-      `  streams failed or missing: ${failed}   [${baselineAtTarget ? baselineAtTarget.n - baselineAtTarget.ok : '–'}]`,
-    );
-  }
-
-  out();
-  out('Setup');
-  out(
-    `  stub: ttft ${options.ttftMs} ms, ${options.tps} tok/s per stream, ${options.tokens} tokens of ${answers.width} chars ("${answers.tokens[0]}", "${answers.tokens[1]}", …)`,
-  );
-  out(
-    `  clients: ${userCount} users, one websocket each, streams spread round-robin (users per run = min(N, ${userCount})); warm-up run of ${warmUpStreams} streams per system, not reported`,
-  );
-  out(
-    `  pipeline: 1 edge + 1 worker (WORKER_QUEUES=chat, CHAT_CONCURRENCY=${Math.max(600, maxStreams)}, DATABASE_POOL_MAX=20, LOG_LEVEL=warn), relay coalescing STREAM_FLUSH_MS=${settings.flushMs}, STREAM_FLUSH_CHARS=${settings.flushChars} (defaults); a fresh titled conversation per stream`,
-  );
-  out('  baseline: in-process node:http + socket.io server, groq-sdk stream → one chat:token per delta');
-  out(`  machine: ${machineFacts()} (at end), CLK_TCK ${CLK_TCK}`);
-  out(
-    `  command: node ${relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/relay.ts'} ${process.argv.slice(2).join(' ')}`.trimEnd(),
-  );
-  out(`  total time: ${fixed((performance.now() - startedAt) / 1_000, 1)} s`);
 }
 
 /** A pino line as "msg: err.message", or the start of a raw line. */
@@ -864,6 +787,408 @@ function summariseLine(line: string): string {
   }
 }
 
+// ---- report ----
+
+const ms = (value: number) => fixed(value, 1);
+const joined = (values: number[], format: (value: number) => string = ms) => values.map(format).join(' / ');
+const diff = (a: P3, b: P3): P3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const percent = (share: number) => (Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '–');
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b !== 0 ? (a / b).toFixed(2) : '–');
+const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'NOT met');
+const cores = availableParallelism();
+const DISTURBED_SHARE = 0.1;
+const otherShare = (result: RunResult) => result.otherCpuSeconds / (cores * (result.windowMs / 1_000));
+const sumCpu = (result: RunResult, match: (label: string) => boolean) =>
+  result.processes.filter(({ label }) => match(label)).reduce((sum, figures) => sum + figures.cpuSeconds, 0);
+const isWorker = (label: string) => label.startsWith('worker');
+/** The services: edge + chat worker(s), and Redis + Postgres when `stores`; the baseline's server. */
+const serviceCpu = (result: RunResult, stores: boolean) =>
+  sumCpu(result, () => true) + (stores ? result.redisCpuSeconds + result.postgresCpuSeconds : 0);
+const label = (spec: Spec) =>
+  spec.kind === 'open'
+    ? `${spec.rate}/s × ${spec.durationS} s`
+    : `N=${spec.n}${spec.kind === 'cpu' ? ` × ${spec.tokens} tok` : ''}`;
+
+function report(
+  results: RunResult[],
+  db: DbFigures | undefined,
+  settings: { flushMs: number; flushChars: number },
+  startedAt: number,
+) {
+  const pair = (key: string) => ({
+    pipeline: results.find((result) => result.system === 'pipeline' && specKey(result.spec) === key),
+    baseline: results.find((result) => result.system === 'baseline' && specKey(result.spec) === key),
+  });
+  const targetLines: string[] = [];
+
+  out();
+  out(
+    `command: node ${relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/relay.ts'} ${process.argv.slice(2).join(' ')}`.trimEnd(),
+  );
+  out(`machine: ${machineFacts()} (at end), CLK_TCK ${CLK_TCK}`);
+  out(
+    `stub: ttft ${options.ttftMs} ms, ${options.tps} tok/s per stream, ${options.tokens}-token answers (${options.shortTokens} in the short CPU run); ${userCount} client sockets, streams round-robin over them`,
+  );
+  out(
+    `pipeline: 1 edge + ${options.chatWorkers} chat worker process(es) (CHAT_CONCURRENCY=${Math.max(600, maxBurst, options.maxConcurrent)}, DATABASE_POOL_MAX=20, LOG_LEVEL=warn, STREAM_FLUSH_MS=${settings.flushMs}, STREAM_FLUSH_CHARS=${settings.flushChars}), a fresh titled conversation per stream; baseline: one Socket.IO server process calling the stub with groq-sdk, one chat:token per delta`,
+  );
+
+  // 1. Bursts: added TTFT.
+  const bursts = options.streams.map((n) => pair(specKey({ kind: 'burst', n, tokens: options.tokens })));
+  if (bursts.length > 0) {
+    out();
+    out('1. Bursts: time to first token (send → first chat:token on the client), ms p50 / p95 / p99');
+    out(
+      '   added = pipeline percentile − baseline percentile (differences of the percentiles, not percentiles of differences)',
+    );
+    const rows: string[][] = [];
+    for (const { pipeline, baseline } of bursts) {
+      const n = (pipeline ?? baseline)!.spec as { n: number };
+      const added = pipeline && baseline ? diff(pipeline.ttft, baseline.ttft) : undefined;
+      const target = TARGETS.addedTtftP95Ms.get(n.n);
+      const met = added && target !== undefined ? added[1] <= target : undefined;
+      rows.push([
+        String(n.n),
+        pipeline ? `${pipeline.ok}/${pipeline.sent}` : '–',
+        baseline ? `${baseline.ok}/${baseline.sent}` : '–',
+        pipeline ? joined(pipeline.ttft) : '–',
+        baseline ? joined(baseline.ttft) : '–',
+        added ? joined(added) : '–',
+        target !== undefined ? `≤ ${target}` : '',
+        verdict(met),
+      ]);
+      if (target !== undefined && added)
+        targetLines.push(
+          `added TTFT p95 at N=${n.n}: ${ms(added[1])} ms (target ≤ ${target}) → ${verdict(met)}`,
+        );
+    }
+    out(
+      table(
+        ['N', 'ok pipe', 'ok base', 'pipeline TTFT', 'baseline TTFT', 'added TTFT', 'target p95', ''],
+        rows,
+        1,
+      ),
+    );
+
+    out();
+    out(
+      '2. Pipeline TTFT broken down, ms p50 / p95 / p99 (each part over all streams; parts do not sum at p95/p99)',
+    );
+    out(
+      table(
+        [
+          'N',
+          'send→ack',
+          'ack→job active',
+          'active→Groq request',
+          'request→token 1 (stub)',
+          'token 1→client',
+          'send→client (TTFT)',
+        ],
+        bursts.flatMap(({ pipeline, baseline }) => {
+          const rowsOf = [pipeline, baseline].filter((result): result is RunResult => !!result);
+          return rowsOf.map((result) => [
+            `${(result.spec as { n: number }).n} ${result.system === 'baseline' ? '(baseline)' : ''}`.trim(),
+            joined(result.toAck),
+            result.system === 'pipeline' ? joined(result.ackToActive) : '–',
+            result.system === 'pipeline' ? joined(result.activeToRequest) : '–',
+            joined(result.stubTtft),
+            joined(result.tokenToClient),
+            joined(result.ttft),
+          ]);
+        }),
+        1,
+      ),
+    );
+    out(
+      '   ack→job active is negative when the job starts before the client has its ack (the edge enqueues, then acks).',
+    );
+
+    out();
+    out(
+      '3. Bursts: delivery (rate/stream = median of (tokens after the first batch) / (last − first batch), client-side)',
+    );
+    const delivery: string[][] = [];
+    for (const { pipeline, baseline } of bursts) {
+      for (const result of [pipeline, baseline]) {
+        if (!result) continue;
+        delivery.push([
+          String((result.spec as { n: number }).n),
+          result.system,
+          fixed(result.wallMs / 1_000, 2),
+          fixed(result.rateP50, 0),
+          percent(result.rateP50 / options.tps),
+          fixed(result.stubRateP50, 0),
+          joined(result.lag),
+          fixed(result.batchesPerStream, 1),
+          String(result.failed),
+        ]);
+      }
+      const n = ((pipeline ?? baseline)!.spec as { n: number }).n;
+      if (n === TARGETS.rateN && pipeline) {
+        const share = pipeline.rateP50 / options.tps;
+        targetLines.push(
+          `delivered rate at N=${n}: ${percent(share)} of ${options.tps} tok/s (target ≥ ${TARGETS.rateShare * 100}%) → ${verdict(share >= TARGETS.rateShare)}`,
+        );
+        targetLines.push(
+          `token lag p99 at N=${n}: ${ms(pipeline.lag[2])} ms (target < ${TARGETS.lagP99Ms}) → ${verdict(pipeline.lag[2] < TARGETS.lagP99Ms)}`,
+        );
+      }
+    }
+    out(
+      table(
+        [
+          'N',
+          'system',
+          'wall s',
+          'rate/stream',
+          'of stub tps',
+          'stub rate',
+          'token lag p50/p95/p99',
+          'batches/stream',
+          'failed',
+        ],
+        delivery,
+      ),
+    );
+    out(
+      '   token lag: per batch, arrival on the client − when the stub sent the last token in it (all batches of all streams)',
+    );
+  }
+
+  // 4. Open loop.
+  const opens = options.rates.map((rate) =>
+    pair(specKey({ kind: 'open', rate, durationS: options.durationS, tokens: options.tokens })),
+  );
+  if (opens.length > 0) {
+    out();
+    out(
+      `4. Open loop: Poisson arrivals (same seeded schedule for both systems), ${options.durationS} s per rate, at most ${options.maxConcurrent} open streams (more arrivals are shed); TTFT ms p50 / p95 / p99`,
+    );
+    const rows: string[][] = [];
+    let best: number | undefined;
+    for (const { pipeline, baseline } of opens) {
+      const spec = (pipeline ?? baseline)!.spec as { rate: number };
+      const added = pipeline && baseline ? diff(pipeline.ttft, baseline.ttft) : undefined;
+      const clean =
+        !!pipeline && !!baseline && pipeline.failed + pipeline.shed + baseline.failed + baseline.shed === 0;
+      const within = !!added && clean && added[1] <= options.targetMs;
+      if (within && (best === undefined || spec.rate > best)) best = spec.rate;
+      rows.push([
+        String(spec.rate),
+        pipeline ? `${pipeline.ok}/${pipeline.sent + pipeline.shed}` : '–',
+        pipeline ? String(pipeline.peakOpen) : '–',
+        baseline ? `${baseline.ok}/${baseline.sent + baseline.shed}` : '–',
+        pipeline ? joined(pipeline.ttft) : '–',
+        baseline ? joined(baseline.ttft) : '–',
+        added ? joined(added) : '–',
+        pipeline ? joined(pipeline.lag) : '–',
+        added ? (within ? `≤ ${options.targetMs}` : clean ? `> ${options.targetMs}` : 'failures/shed') : '',
+      ]);
+    }
+    out(
+      table(
+        [
+          'rate/s',
+          'ok pipe',
+          'peak open',
+          'ok base',
+          'pipeline TTFT',
+          'baseline TTFT',
+          'added TTFT',
+          'pipe lag p50/p95/p99',
+          'added p95',
+        ],
+        rows,
+        1,
+      ),
+    );
+    if (options.sweep || opens.length > 1) {
+      out(
+        `   highest rate with added TTFT p95 ≤ ${options.targetMs} ms and nothing failed or shed: ${best === undefined ? 'none of those run' : `${best} msg/s`}`,
+      );
+      targetLines.push(
+        `open loop: highest rate with added p95 ≤ ${options.targetMs} ms (≤ ${options.maxConcurrent} open): ${best === undefined ? 'none' : `${best} msg/s`} (target: added p95 ≤ ${TARGETS.openLoopAddedP95Ms} ms at the highest rate reachable with ${TARGETS.openLoopConcurrency} open streams)`,
+      );
+    }
+  }
+
+  // 5. CPU.
+  out();
+  out(
+    '5. CPU over each run, seconds (/proc/<pid>/stat utime+stime; redis from INFO; pg = the backends of the pipeline database)',
+  );
+  const cpuRows: string[][] = [];
+  const allKeys = [...new Set(results.map((result) => specKey(result.spec)))];
+  for (const key of allKeys) {
+    const { pipeline, baseline } = pair(key);
+    if (!pipeline || !baseline) continue;
+    const workers = pipeline.processes.filter(({ label }) => isWorker(label));
+    const services = serviceCpu(pipeline, true);
+    const base = serviceCpu(baseline, false);
+    cpuRows.push([
+      label(pipeline.spec),
+      fixed(pipeline.windowMs / 1_000, 2),
+      fixed(
+        sumCpu(pipeline, (name) => name === 'edge'),
+        2,
+      ),
+      workers.map((figures) => fixed(figures.cpuSeconds, 2)).join(' + '),
+      fixed(pipeline.redisCpuSeconds, 2),
+      fixed(pipeline.postgresCpuSeconds, 2),
+      fixed(services, 2),
+      fixed(base, 2),
+      ratio(
+        sumCpu(pipeline, () => true),
+        base,
+      ),
+      ratio(services, base),
+      `${fixed(pipeline.benchCpuSeconds, 2)} / ${fixed(baseline.benchCpuSeconds, 2)}`,
+      `${fixed(100 * otherShare(pipeline), 0)}% / ${fixed(100 * otherShare(baseline), 0)}%`,
+    ]);
+    if (pipeline.spec.kind === 'burst' && pipeline.spec.n === TARGETS.rateN)
+      targetLines.push(
+        `pipeline CPU / baseline CPU at N=${pipeline.spec.n}: ${ratio(
+          sumCpu(pipeline, () => true),
+          base,
+        )} (edge + worker), ${ratio(services, base)} (+ redis + pg) (target ≤ ${TARGETS.cpuRatio}) → ${verdict(sumCpu(pipeline, () => true) / base <= TARGETS.cpuRatio)} / ${verdict(services / base <= TARGETS.cpuRatio)}`,
+      );
+  }
+  out(
+    table(
+      [
+        'run',
+        'window s',
+        'edge',
+        options.chatWorkers > 1 ? 'workers (each)' : 'worker',
+        'redis',
+        'pg',
+        'pipeline all',
+        'baseline server',
+        'ratio e+w',
+        'ratio all',
+        'bench pipe / base',
+        'other load pipe / base',
+      ],
+      cpuRows,
+      1,
+    ),
+  );
+  out(
+    '   ratio e+w = (edge + workers) / baseline server; ratio all = (edge + workers + redis + pg) / baseline server;',
+  );
+  out(
+    '   bench = this process (clients + stub), the same work on both sides; other load = CPU nobody measured / all cores',
+  );
+
+  const short = results.find(
+    (result) =>
+      result.system === 'pipeline' &&
+      result.spec.kind === 'cpu' &&
+      result.spec.tokens === options.shortTokens,
+  );
+  const long = results.find(
+    (result) =>
+      result.system === 'pipeline' && result.spec.kind === 'cpu' && result.spec.tokens === options.tokens,
+  );
+  if (short && long && short.ok > 0 && long.ok > 0) {
+    // Worker CPU per answer c(T) = fixed + T × marginal, from two answer lengths T at the same N;
+    // each run's CPU less what the process uses idle over the same window.
+    const perAnswer = (result: RunResult) =>
+      result.processes
+        .filter(({ label }) => isWorker(label))
+        .reduce((sum, figures) => sum + figures.cpuSeconds - figures.idleSeconds, 0) / result.ok;
+    const cShort = perAnswer(short);
+    const cLong = perAnswer(long);
+    const marginal = (cLong - cShort) / (options.tokens - options.shortTokens);
+    const fixedCost = cShort - options.shortTokens * marginal;
+    const ticks = (result: RunResult) => (1 / CLK_TCK / result.ok) * 1_000;
+    out();
+    out(
+      `6. Chat worker CPU split (N=${options.cpuN}, answers of ${options.shortTokens} and ${options.tokens} tokens; all worker processes summed, idle CPU subtracted)`,
+    );
+    out(
+      table(
+        ['answer tokens', 'ok', 'worker CPU s', 'idle part s', 'per answer ms', 'per-process CPU s'],
+        [short, long].map((result) => {
+          const workers = result.processes.filter(({ label }) => isWorker(label));
+          return [
+            String(result.spec.tokens),
+            String(result.ok),
+            fixed(
+              workers.reduce((sum, figures) => sum + figures.cpuSeconds, 0),
+              2,
+            ),
+            fixed(
+              workers.reduce((sum, figures) => sum + figures.idleSeconds, 0),
+              3,
+            ),
+            fixed(perAnswer(result) * 1_000, 2),
+            workers.map((figures) => `${figures.label} ${fixed(figures.cpuSeconds, 2)}`).join(', '),
+          ];
+        }),
+        1,
+      ),
+    );
+    out(
+      `   solved: c(T) = fixed + T × marginal → fixed ${fixed(fixedCost * 1_000, 2)} ms per answer, marginal ${fixed(marginal * 1e6, 2)} µs per relayed token (one clock tick is ±${fixed(ticks(short), 2)} ms per answer here)`,
+    );
+    targetLines.push(
+      `worker CPU fixed per answer: ${fixed(fixedCost * 1_000, 2)} ms (target ≤ ${TARGETS.fixedMsPerAnswer}) → ${verdict(fixedCost * 1_000 <= TARGETS.fixedMsPerAnswer)}`,
+    );
+    targetLines.push(
+      `worker CPU per relayed token: ${fixed(marginal * 1e6, 2)} µs (target ≤ ${TARGETS.marginalUsPerToken}) → ${verdict(marginal * 1e6 <= TARGETS.marginalUsPerToken)}`,
+    );
+  }
+
+  // 7. Database round trips.
+  if (db) {
+    const stats = (values: number[]) => {
+      const ordered = sorted(values);
+      return values.length
+        ? `${percentile(ordered, 50)} (min ${ordered[0]}, max ${ordered[ordered.length - 1]})`
+        : '–';
+    };
+    out();
+    out(
+      `7. Database round trips per answer, counted on the wire (a proxy in front of Postgres for one fresh chat worker; Query + Sync messages), ${db.answers} answers one at a time after 2 uncounted`,
+    );
+    out(`   chat:send → Groq request:   ${stats(db.beforeRequest)}   median (min, max)`);
+    out(`   job active → Groq request:  ${stats(db.afterActive)}`);
+    out(`   whole job (to chat:done + 300 ms): ${stats(db.whole)}`);
+    out("   the last answer's statements before its Groq request:");
+    for (const trip of db.sample)
+      out(`     ${trip.kind} ${trip.sql.replace(/\s+/g, ' ').slice(0, 110) || '(prepared statement)'}`);
+    const median = percentile(sorted(db.beforeRequest), 50);
+    targetLines.push(
+      `database round trips before the Groq request (worker): ${median} (target ≤ ${TARGETS.dbRoundTrips}) → ${verdict(median <= TARGETS.dbRoundTrips)}`,
+    );
+  }
+
+  // Problems and interference.
+  out();
+  const problems = results.filter((result) => result.problems.length > 0);
+  if (problems.length === 0)
+    out('Errors: none (every stream ended with chat:done and the exact stub answer).');
+  for (const result of problems)
+    out(`Errors, ${result.system} ${label(result.spec)}: ${result.problems.join('; ')}`);
+  const disturbed = results.filter((result) => otherShare(result) > DISTURBED_SHARE);
+  if (disturbed.length === 0)
+    out(
+      `Interference: none to speak of (other CPU ≤ ${DISTURBED_SHARE * 100}% of the machine in every run).`,
+    );
+  for (const result of disturbed)
+    out(
+      `Interference, ${result.system} ${label(result.spec)}: other processes used ${fixed(result.otherCpuSeconds, 2)} CPU s = ${fixed(100 * otherShare(result), 0)}% of the machine (steal ${fixed(result.stealSeconds, 2)} s): figures are disturbed.`,
+    );
+
+  out();
+  out('Targets (from the issue)');
+  for (const line of targetLines) out(`  ${line}`);
+  if (targetLines.length === 0) out('  none of the runs the targets name were made');
+  out(`total time: ${fixed((performance.now() - startedAt) / 1_000, 1)} s`);
+}
+
 // ---- main ----
 
 async function main(): Promise<void> {
@@ -873,18 +1198,12 @@ async function main(): Promise<void> {
   cleanups.add('redis', () => redis.quit());
   const results: RunResult[] = [];
   progress(
-    `relay benchmark: streams ${options.streams.join(',')}, stub ${options.tps} tok/s, ${options.tokens} tokens, ttft ${options.ttftMs} ms`,
+    `relay benchmark: bursts ${options.streams.join(',') || 'none'}, rates ${options.rates.join(',') || 'none'}, CPU split N=${options.cpuN}, ${options.chatWorkers} chat worker(s); stub ${options.tps} tok/s, ${options.tokens} tokens, ttft ${options.ttftMs} ms`,
   );
-  const { env, services } = await runPipeline(results);
+  const { env, db } = await runPipeline(results);
   await runBaseline(results);
   const settings = loadConfig({ ...process.env, ...env }).stream;
-  for (const service of services) {
-    if (service.warnings + service.errors > 0)
-      progress(
-        `${service.name} logged ${service.warnings} warning(s) and ${service.errors} error(s); last: ${summariseLine(service.tail.at(-1) ?? '')}`,
-      );
-  }
-  report(results, settings, startedAt);
+  report(results, db, settings, startedAt);
 }
 
 await cleanups.run(main);

@@ -16,6 +16,8 @@ type RelaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export class StreamRecord {
   /** The stream's index in its run, once chat:send was acked (-1 until then). */
   index = -1;
+  /** The assistant message id (the pipeline's chat job id). */
+  messageId = '';
   content = '';
   sendAt = 0;
   ackAt = 0;
@@ -91,6 +93,8 @@ export class RunRecorder {
   readonly byMessage = new Map<string, StreamRecord>();
   readonly streams: (StreamRecord | undefined)[];
   readonly refusals: string[] = [];
+  /** Arrivals not sent because the concurrency cap was reached (open-loop runs). */
+  shed = 0;
   disconnects = 0;
   readonly finished: Promise<void>;
   private readonly capacity: number;
@@ -116,6 +120,7 @@ export class RunRecorder {
     let record = this.byMessage.get(messageId);
     if (!record) {
       record = new StreamRecord(this.capacity, this.tokenWidth);
+      record.messageId = messageId;
       this.byMessage.set(messageId, record);
     }
     return record;
@@ -162,6 +167,12 @@ export class RunRecorder {
     record.ackAt = now;
     this.streams[index] = record;
     if (record.endedAt) this.settle();
+  }
+
+  /** Stream `index` will not be sent (open loop, over the cap): it counts as ended. */
+  skip(): void {
+    this.shed += 1;
+    this.settle();
   }
 
   private settle(): void {

@@ -19,9 +19,11 @@ export class ServiceProcess {
   warnings = 0;
   errors = 0;
 
-  constructor(name: string, script: string, env: Record<string, string>, cwd: string) {
+  private readonly lineListeners = new Set<(line: string) => void>();
+
+  constructor(name: string, script: string, env: Record<string, string>, cwd: string, args: string[] = []) {
     this.name = name;
-    this.process = spawn(process.execPath, [script], {
+    this.process = spawn(process.execPath, [script, ...args], {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,6 +52,26 @@ export class ServiceProcess {
     });
   }
 
+  /** Resolves with the first output line (from now on) that `match` accepts; rejects on exit or timeout. */
+  waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    let listener!: (line: string) => void;
+    let timer: NodeJS.Timeout | undefined;
+    const found = new Promise<string>((resolve, reject) => {
+      listener = (line) => {
+        if (match(line)) resolve(line);
+      };
+      this.lineListeners.add(listener);
+      timer = setTimeout(
+        () => reject(new Error(`${this.name}: no such line after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([found, this.failOnExit()]).finally(() => {
+      clearTimeout(timer);
+      this.lineListeners.delete(listener);
+    });
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves once it has exited. */
   async stop(graceMs = 15_000): Promise<Exit> {
     if (this.running) this.process.kill('SIGTERM');
@@ -61,6 +83,7 @@ export class ServiceProcess {
 
   private receive(line: string, stderr = false): void {
     this.tail.push(line);
+    for (const listener of this.lineListeners) listener(line);
     if (this.tail.length > 40) this.tail.shift();
     let level = stderr ? 50 : 0;
     if (line.startsWith('{')) {
