@@ -1,12 +1,14 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { type EntityClass, type EntityProperty, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Redis } from 'ioredis';
+import { arrayLiteral } from '../db/arrayLiteral.ts';
 import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
-import type { User } from '../db/entities/User.ts';
+import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
-import { conflict, notFound, unavailable } from '../errors/AppError.ts';
+import { conflict, notFound, unauthorized, unavailable } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
-import { ownAssistantMessage, ownConversation, ownDocuments } from '../policies/ownership.ts';
+import { type Owner, ownAssistantMessage, ownDocuments } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
 import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
@@ -64,47 +66,65 @@ export class ChatService {
     });
   }
 
-  async send(user: User, input: SendInput): Promise<Turn & { created: boolean }> {
-    if (input.clientMessageId) {
-      const existing = await this.findTurnByClientId(user, input.clientMessageId);
-      if (existing) return { ...existing, created: false };
-    }
-    let turn: Turn;
+  /**
+   * Stores the user's message and a pending answer, then enqueues the job that writes it.
+   *
+   * The whole turn is one SQL statement (see storeTurn), so one round trip and its own
+   * transaction: the account's check (active), the conversation's (the owner's; or its
+   * creation), both messages and the conversation's activity time commit together or not at
+   * all, before the job exists. A resend of a clientMessageId is found by the unique index
+   * refusing the insert, so a first send never pays for the lookup. The owner is a User or a
+   * user id (a socket knows only the id; its account is checked here, in the same statement).
+   */
+  async send(owner: Owner, input: SendInput): Promise<Turn & { created: boolean }> {
+    const userId = typeof owner === 'string' ? owner : owner.id;
+    const em = this.orm.em.fork();
+    const user = em.getReference(User, userId);
+    // Attaching documents to a new conversation checks them first: the one extra round trip.
+    const documents =
+      !input.conversationId && input.documentIds?.length
+        ? await ownDocuments(em, userId, input.documentIds)
+        : [];
+    const now = new Date();
+    const conversation = input.conversationId
+      ? em.getReference(Conversation, input.conversationId)
+      : em.create(Conversation, { user, mode: input.mode ?? 'chat', lastMessageAt: now });
+    if (documents.length > 0) conversation.documents.set(documents);
+    const userMessage = em.create(Message, {
+      conversation,
+      user,
+      role: 'user',
+      status: 'complete',
+      content: input.content,
+      clientMessageId: input.clientMessageId ?? null,
+    });
+    const assistantMessage = em.create(Message, {
+      conversation,
+      user,
+      role: 'assistant',
+      status: 'pending',
+      replyTo: userMessage.id,
+    });
+    const turn: Turn = { conversation, userMessage, assistantMessage };
+    let stored: { active: boolean; conversation: boolean };
     try {
-      turn = await this.orm.em.fork().transactional(async (em) => {
-        const conversation = input.conversationId
-          ? await ownConversation(em, user, input.conversationId)
-          : em.create(Conversation, { user, mode: input.mode ?? 'chat' });
-        if (!input.conversationId && input.documentIds?.length) {
-          conversation.documents.set(await ownDocuments(em, user, input.documentIds));
-        }
-        const userMessage = em.create(Message, {
-          conversation,
-          user,
-          role: 'user',
-          status: 'complete',
-          content: input.content,
-          clientMessageId: input.clientMessageId ?? null,
-        });
-        const assistantMessage = em.create(Message, {
-          conversation,
-          user,
-          role: 'assistant',
-          status: 'pending',
-          replyTo: userMessage.id,
-        });
-        conversation.lastMessageAt = new Date();
-        return { conversation, userMessage, assistantMessage };
+      stored = await storeTurn(em as SqlEntityManager, turn, {
+        userId,
+        now,
+        existingConversationId: input.conversationId,
+        documentIds: documents.map((document) => document.id),
       });
     } catch (error) {
-      // The same clientMessageId sent twice at once: the other request won; answer with its turn.
+      // This clientMessageId was sent before (or at the same moment): answer with that turn.
       if (error instanceof UniqueConstraintViolationException && input.clientMessageId) {
-        const existing = await this.findTurnByClientId(user, input.clientMessageId);
+        const existing = await this.findTurnByClientId(userId, input.clientMessageId);
         if (existing) return { ...existing, created: false };
       }
       throw error;
     }
-    await this.enqueueReply(turn.assistantMessage);
+    if (!stored.active) throw unauthorized('The account behind this connection is no longer active.');
+    if (!stored.conversation) throw notFound('conversation');
+    await this.enqueueReply(assistantMessage);
     return { ...turn, created: true };
   }
 
@@ -209,7 +229,7 @@ export class ChatService {
     message.status = 'cancelled';
   }
 
-  private async findTurnByClientId(user: User, clientMessageId: string): Promise<Turn | null> {
+  private async findTurnByClientId(user: Owner, clientMessageId: string): Promise<Turn | null> {
     const em = this.orm.em.fork();
     const userMessage = await em.findOne(Message, { user, clientMessageId }, { populate: ['conversation'] });
     if (!userMessage) return null;
@@ -221,4 +241,71 @@ export class ChatService {
     if (!assistantMessage) return null;
     return { conversation: userMessage.conversation, userMessage, assistantMessage };
   }
+}
+
+/**
+ * A new row as the unit of work would insert it: the entity's set properties by column, values
+ * converted for the database (columns left unset keep their defaults). Built from the entity, so
+ * a property added to the `em.create` above is stored without touching the SQL below.
+ */
+function rowOf(em: SqlEntityManager, entity: object): { columns: string; values: unknown[] } {
+  const meta = em.getMetadata().get(entity.constructor as EntityClass<object>) as {
+    properties: Record<string, EntityProperty>;
+  };
+  // Columns of this table only: scalars and the foreign keys it owns (collections are other tables).
+  const snapshot = Object.fromEntries(
+    Object.entries(em.getComparator().prepareEntity(entity) as Record<string, unknown>).filter(([key]) =>
+      ['scalar', 'm:1'].includes(meta.properties[key]?.kind ?? ''),
+    ),
+  );
+  const data = em.getDriver().mapDataToFieldNames(snapshot, true, meta.properties, true);
+  const entries = Object.entries(data).filter(([, value]) => value !== undefined);
+  return {
+    columns: entries.map(([column]) => `"${column}"`).join(', '),
+    values: entries.map(([, value]) => value),
+  };
+}
+
+/**
+ * The turn in one statement (its own transaction): the data-modifying CTEs below all commit or
+ * none does, and each insert only selects from the row before it, so an inactive account writes
+ * nothing, and a conversation that isn't the user's (the update finds no row) gets no messages.
+ * A clientMessageId already stored fails the statement on the unique index; nothing stays.
+ */
+async function storeTurn(
+  em: SqlEntityManager,
+  { conversation, userMessage, assistantMessage }: Turn,
+  turn: { userId: string; now: Date; existingConversationId?: string; documentIds: string[] },
+): Promise<{ active: boolean; conversation: boolean }> {
+  const params: unknown[] = [turn.userId];
+  const insertFrom = (table: string, entity: object, from: string) => {
+    const { columns, values } = rowOf(em, entity);
+    params.push(...values);
+    return `insert into "${table}" (${columns}) select ${values.map(() => '?').join(', ')} from ${from}`;
+  };
+  const steps = [`active as (select 1 from "users" where "id" = ? and "disabled_at" is null)`];
+  if (turn.existingConversationId) {
+    params.push(turn.now, turn.now, turn.existingConversationId, turn.userId);
+    steps.push(
+      `conversation as (update "conversations" set "last_message_at" = ?, "updated_at" = ?
+        where "id" = ? and "user_id" = ? and exists (select 1 from active) returning 1)`,
+    );
+  } else {
+    steps.push(`conversation as (${insertFrom('conversations', conversation, 'active')} returning 1)`);
+    if (turn.documentIds.length > 0) {
+      params.push(conversation.id, arrayLiteral(turn.documentIds));
+      steps.push(
+        `documents as (insert into "conversation_documents" ("conversation_id", "document_id")
+          select ?, document_id from conversation, unnest(?::uuid[]) as document_id)`,
+      );
+    }
+  }
+  steps.push(`user_message as (${insertFrom('messages', userMessage, 'conversation')})`);
+  steps.push(`assistant_message as (${insertFrom('messages', assistantMessage, 'conversation')})`);
+  const [result] = await em.execute<{ active: number; conversation: number }[]>(
+    `with ${steps.join(',\n')}
+    select (select count(*) from active)::int as "active", (select count(*) from conversation)::int as "conversation"`,
+    params,
+  );
+  return { active: result!.active > 0, conversation: result!.conversation > 0 };
 }

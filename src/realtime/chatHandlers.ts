@@ -22,6 +22,8 @@ export interface ChatHandlerDeps extends MessageBudget {
 
 /** chat:send, chat:cancel and chat:resume: the same service as the REST routes, acked `(err, result)`. */
 export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDeps): void {
+  // The handshake checked the account, and disabling it disconnects its sockets (Presence);
+  // chat:send checks it again inside its own statement, so only cancel reads it here.
   const currentUser = async () => {
     const user = await deps.orm.em.fork().findOne(User, { id: socket.data.userId, disabledAt: null });
     if (!user) throw unauthorized('The account behind this connection is no longer active.');
@@ -32,7 +34,7 @@ export function registerChatHandlers(socket: RealtimeSocket, deps: ChatHandlerDe
     answer(ack, deps.logger, async () => {
       const input = chatSendSchema.parse(payload);
       await spendMessage(deps, socket.data.userId);
-      const turn = await deps.chat.send(await currentUser(), input);
+      const turn = await deps.chat.send(socket.data.userId, input);
       return {
         conversationId: turn.conversation.id,
         userMessageId: turn.userMessage.id,
