@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.ts';
 import { Migration20261122010000SummaryCursor } from './Migration20261122010000SummaryCursor.ts';
 import { Migration20261122020000InlineEmbeddings } from './Migration20261122020000InlineEmbeddings.ts';
+import { Migration20261201000000MessageTokenCounts } from './Migration20261201000000MessageTokenCounts.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
   { name: 'Migration20261122010000SummaryCursor', class: Migration20261122010000SummaryCursor },
   { name: 'Migration20261122020000InlineEmbeddings', class: Migration20261122020000InlineEmbeddings },
+  { name: 'Migration20261201000000MessageTokenCounts', class: Migration20261201000000MessageTokenCounts },
 ];

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
+import { countTokens } from './tokenCount.ts';
 
 const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
 
@@ -111,7 +112,9 @@ export class AnswerEnding {
     const stored = this.storedFields(publisher.content, end);
     // One timestamp for every try: a try that finds its own earlier write recognises it by this.
     const endedAt = new Date();
-    const won = await untilDatabaseAnswers(() => this.store(target, stored, endedAt), {
+    // Stored with the text, so later prompts don't tokenize this answer again.
+    const tokenCount = countTokens(stored.content);
+    const won = await untilDatabaseAnswers(() => this.store(target, stored, tokenCount, endedAt), {
       logger: this.deps.logger.child({ messageId: target.messageId }),
       what: `ending answer ${target.messageId} (${end.status})`,
       ...wait,
@@ -156,14 +159,26 @@ export class AnswerEnding {
   private async store(
     target: StreamTarget,
     stored: Omit<StoredAnswer, 'id' | 'conversation'>,
+    tokenCount: number,
     endedAt: Date,
   ): Promise<boolean> {
     const { status, content, error, model, promptTokens, completionTokens, ttftMs, latencyMs, citations } =
       stored;
     const fields =
       status === 'failed'
-        ? { status, content, error }
-        : { status, content, error, model, promptTokens, completionTokens, ttftMs, latencyMs, citations };
+        ? { status, content, tokenCount, error }
+        : {
+            status,
+            content,
+            tokenCount,
+            error,
+            model,
+            promptTokens,
+            completionTokens,
+            ttftMs,
+            latencyMs,
+            citations,
+          };
     return this.deps.em().transactional(async (em) => {
       const updated = await em.nativeUpdate(
         Message,

@@ -16,6 +16,7 @@ import { ReplayReader } from '../relay/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { AnswerEnding } from './AnswerEnding.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey } from './cancellation.ts';
+import { countTokens } from './tokenCount.ts';
 
 export interface SendInput {
   conversationId?: string;
@@ -96,6 +97,7 @@ export class ChatService {
       role: 'user',
       status: 'complete',
       content: input.content,
+      tokenCount: countTokens(input.content),
       clientMessageId: input.clientMessageId ?? null,
     });
     const assistantMessage = em.create(Message, {

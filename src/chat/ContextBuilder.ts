@@ -1,10 +1,21 @@
 import type { PromptMessage } from '../llm/LlmProvider.ts';
-import { messageTokens } from './tokenCount.ts';
+import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageTokens } from './tokenCount.ts';
 
 export interface Turn {
   id: string;
   role: 'user' | 'assistant';
   content: string;
+  /**
+   * countTokens(content) when known (stored with the message). When it isn't, buildContext counts
+   * the turns it looks at and sets it here, so the caller can store what was counted.
+   */
+  tokens?: number | null;
+}
+
+/** What a turn costs in the prompt, tokenizing it only when its count is unknown. */
+function turnTokens(turn: Turn): number {
+  turn.tokens ??= countTokens(turn.content);
+  return turn.tokens + MESSAGE_OVERHEAD_TOKENS;
 }
 
 export interface ContextInput {
@@ -35,7 +46,8 @@ const MIN_LAST_TURN_TOKENS = 64;
 /**
  * Builds the prompt: the system prompt, the summary of older turns, then as many recent turns
  * as fit, newest kept first, leaving `answerTokens` free. The turn being answered is always
- * included (cut from the front when it alone is too long).
+ * included (cut from the front when it alone is too long). Turns are tokenized only when their
+ * count is not given, newest first, and only as far as the budget reaches.
  */
 export function buildContext(input: ContextInput): BuiltContext {
   const system = input.summary
@@ -47,15 +59,19 @@ export function buildContext(input: ContextInput): BuiltContext {
   const turns = [...input.turns];
   const last = turns.pop();
   if (last) {
-    const cost = messageTokens(last.content);
-    const content =
-      cost <= budget ? last.content : trimToTokens(last.content, Math.max(MIN_LAST_TURN_TOKENS, budget));
-    kept.push({ ...last, content });
-    budget -= messageTokens(content);
+    const cost = turnTokens(last);
+    if (cost <= budget) {
+      kept.push(last);
+      budget -= cost;
+    } else {
+      const content = trimToTokens(last.content, Math.max(MIN_LAST_TURN_TOKENS, budget));
+      kept.push({ ...last, content });
+      budget -= messageTokens(content);
+    }
   }
   let firstKeptIndex = turns.length;
   for (let index = turns.length - 1; index >= 0; index--) {
-    const cost = messageTokens(turns[index]!.content);
+    const cost = turnTokens(turns[index]!);
     if (cost > budget) break;
     budget -= cost;
     kept.unshift(turns[index]!);
