@@ -572,10 +572,13 @@ async function connectAll(url: string, tokens: string[]): Promise<RelayClient[]>
 
 interface DbFigures {
   answers: number;
-  /** Per answer: round trips from chat:send to the Groq request, and from job active to it. */
-  beforeRequest: number[];
+  /** Per answer: the edge's round trips from chat:send to its ack, and to the Groq request. */
+  edgeToAck: number[];
+  edgeBefore: number[];
+  /** Per answer: the worker's round trips from chat:send to the Groq request, and from job active to it. */
+  workerBefore: number[];
   afterActive: number[];
-  /** Per answer: from chat:send to 300 ms after chat:done (the whole job). */
+  /** Per answer: edge + worker, from chat:send to 300 ms after chat:done (the whole answer). */
   whole: number[];
   /** The last counted answer's statements before its Groq request. */
   sample: RoundTrip[];
@@ -687,28 +690,52 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
       );
   await stopWorkers();
 
-  // Database round trips: one fresh worker, its Postgres connections through a counting proxy,
-  // answers one at a time (so nothing else talks to the database through it meanwhile).
+  // Database round trips: a second edge and one fresh chat worker, each with its Postgres
+  // connections through a counting proxy of its own; one client on that edge; answers one at a
+  // time, so nothing else talks to the database through those proxies meanwhile.
   let db: DbFigures | undefined;
   if (options.dbAnswers > 0) {
-    const counter = await PgRoundTripCounter.start(databaseUrl);
-    const closeCounter = cleanups.add('pg counter', () => counter.close());
-    const counted = new ServiceProcess(
-      'worker-db',
-      'workers/index.ts',
-      { ...workerEnv, DATABASE_URL: counter.rewrite(databaseUrl) },
+    const edgeCounter = await PgRoundTripCounter.start(databaseUrl);
+    cleanups.add('pg counter (edge)', () => edgeCounter.close());
+    const workerCounter = await PgRoundTripCounter.start(databaseUrl);
+    cleanups.add('pg counter (worker)', () => workerCounter.close());
+    const countedPort = await freePort();
+    const countedEdge = new ServiceProcess(
+      'edge-db',
+      'src/web.ts',
+      { ...env, DATABASE_URL: edgeCounter.rewrite(databaseUrl), PORT: String(countedPort) },
       ROOT,
     );
-    const stopCounted = cleanups.add('counting worker', () => counted.stop());
-    const countedGuard = Promise.race([edge.failOnExit(), counted.failOnExit()]);
+    const stopCountedEdge = cleanups.add('counting edge', () => countedEdge.stop());
+    const countedUrl = `http://127.0.0.1:${countedPort}`;
+    await Promise.race([waitForHttp(`${countedUrl}/health`, 60_000), countedEdge.failOnExit()]);
+    const countedWorker = new ServiceProcess(
+      'worker-db',
+      'workers/index.ts',
+      { ...workerEnv, DATABASE_URL: workerCounter.rewrite(databaseUrl) },
+      ROOT,
+    );
+    const stopCountedWorker = cleanups.add('counting worker', () => countedWorker.stop());
+    const countedClient = await RelayClient.connect(countedUrl, sessions[0]!.accessToken);
+    const closeCountedClient = cleanups.add('counting client', () => countedClient.close());
+    const countedGuard = Promise.race([countedEdge.failOnExit(), countedWorker.failOnExit()]);
     countedGuard.catch(() => {});
     const one: System = {
       ...system,
-      processes: [{ label: 'worker-db', pid: counted.pid, idleRate: 0 }],
+      clients: [countedClient],
+      processes: [{ label: 'worker-db', pid: countedWorker.pid, idleRate: 0 }],
       guard: countedGuard,
     };
-    db = { answers: 0, beforeRequest: [], afterActive: [], whole: [], sample: [] };
-    // Two answers first, uncounted: the pool's connections open, caches fill.
+    db = {
+      answers: 0,
+      edgeToAck: [],
+      edgeBefore: [],
+      workerBefore: [],
+      afterActive: [],
+      whole: [],
+      sample: [],
+    };
+    // Two answers first, uncounted: the pools' connections open, caches fill.
     for (let index = 0; index < options.dbAnswers + 2; index++) {
       const result = await measure(one, { kind: 'db', n: 1, tokens: options.shortTokens });
       await sleep(300);
@@ -718,16 +745,27 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
         continue;
       }
       const { record, side } = detail;
-      const before = counter.between(record.sendAt, side.plannedAt);
+      const edgeBefore = edgeCounter.between(record.sendAt, side.plannedAt);
+      const workerBefore = workerCounter.between(record.sendAt, side.plannedAt);
       db.answers += 1;
-      db.beforeRequest.push(before.length);
+      db.edgeToAck.push(edgeCounter.between(record.sendAt, record.ackAt).length);
+      db.edgeBefore.push(edgeBefore.length);
+      db.workerBefore.push(workerBefore.length);
       if (detail.activeAt !== undefined)
-        db.afterActive.push(counter.between(detail.activeAt - performance.timeOrigin, side.plannedAt).length);
-      db.whole.push(counter.between(record.sendAt, performance.now()).length);
-      db.sample = before;
+        db.afterActive.push(
+          workerCounter.between(detail.activeAt - performance.timeOrigin, side.plannedAt).length,
+        );
+      db.whole.push(
+        edgeCounter.between(record.sendAt, performance.now()).length +
+          workerCounter.between(record.sendAt, performance.now()).length,
+      );
+      db.sample = [
+        ...edgeBefore.map((trip) => ({ ...trip, sql: `edge   ${trip.sql}` })),
+        ...workerBefore.map((trip) => ({ ...trip, sql: `worker ${trip.sql}` })),
+      ].sort((x, y) => x.at - y.at);
     }
-    await stopCounted();
-    await closeCounter();
+    await closeCountedClient();
+    await Promise.all([stopCountedWorker(), stopCountedEdge()]);
   }
 
   // Stopped before the baseline runs, so they take no CPU from it.
@@ -1155,17 +1193,19 @@ function report(
     };
     out();
     out(
-      `7. Database round trips per answer, counted on the wire (a proxy in front of Postgres for one fresh chat worker; Query + Sync messages), ${db.answers} answers one at a time after 2 uncounted`,
+      `7. Database round trips per answer, counted on the wire (Query + Sync messages through a proxy in front of Postgres, one for a second edge, one for a fresh chat worker), median (min, max) of ${db.answers} answers sent one at a time after 2 uncounted`,
     );
-    out(`   chat:send → Groq request:   ${stats(db.beforeRequest)}   median (min, max)`);
-    out(`   job active → Groq request:  ${stats(db.afterActive)}`);
-    out(`   whole job (to chat:done + 300 ms): ${stats(db.whole)}`);
+    out(`   edge, chat:send → ack:              ${stats(db.edgeToAck)}`);
+    out(`   edge, chat:send → Groq request:     ${stats(db.edgeBefore)}`);
+    out(`   worker, chat:send → Groq request:   ${stats(db.workerBefore)}`);
+    out(`   worker, job active → Groq request:  ${stats(db.afterActive)}`);
+    out(`   edge + worker, whole answer (to chat:done + 300 ms): ${stats(db.whole)}`);
     out("   the last answer's statements before its Groq request:");
     for (const trip of db.sample)
-      out(`     ${trip.kind} ${trip.sql.replace(/\s+/g, ' ').slice(0, 110) || '(prepared statement)'}`);
-    const median = percentile(sorted(db.beforeRequest), 50);
+      out(`     ${trip.kind} ${trip.sql.replace(/\s+/g, ' ').slice(0, 120) || '(prepared statement)'}`);
+    const median = (values: number[]) => percentile(sorted(values), 50);
     targetLines.push(
-      `database round trips before the Groq request (worker): ${median} (target ≤ ${TARGETS.dbRoundTrips}) → ${verdict(median <= TARGETS.dbRoundTrips)}`,
+      `database round trips before the Groq request: worker ${median(db.workerBefore)}, edge ${median(db.edgeBefore)} (target ≤ ${TARGETS.dbRoundTrips}; the worker's path) → ${verdict(median(db.workerBefore) <= TARGETS.dbRoundTrips)}`,
     );
   }
 
