@@ -1,17 +1,16 @@
+import type { EntityManager } from '@mikro-orm/core';
 import { UnrecoverableError } from 'bullmq';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
 import { citationsFor } from '../../src/chat/groundedPrompt.ts';
 import type { ReplyPlan } from '../../src/chat/ReplyContext.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import type { Conversation } from '../../src/db/entities/Conversation.ts';
-import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
+import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailableError.ts';
 import { LlmError } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
-import { findOwnAssistantMessage, ownConversation } from '../../src/policies/ownership.ts';
 import { embedJobId, type GenerateReplyPayload, summaryJobId, titleJobId } from '../../src/queues/jobs.ts';
 import type { StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
-import { readSettings } from '../../src/settings/RuntimeSettings.ts';
 import { Task, type TaskContext } from '../Task.ts';
 import type { ChatDependencies } from './chatDependencies.ts';
 
@@ -31,8 +30,15 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
 
   async perform(payload: GenerateReplyPayload, { em, signal, logger }: TaskContext) {
     const { ending } = this.deps;
-    const message = await findOwnAssistantMessage(em, payload.userId, payload.messageId);
-    if (!message) return { skipped: 'deleted' };
+    // Before the model call: the answer, its conversation, documents and history (two queries
+    // sent together), the cancel flag (Redis, meanwhile) and the settings (cached per process).
+    const [loaded, cancelled, settings] = await Promise.all([
+      this.deps.context.load(em, payload),
+      this.cancelRequested(payload.messageId),
+      this.deps.settings.get(em),
+    ]);
+    if (!loaded) return { skipped: 'deleted' };
+    const { answer: message, conversation } = loaded;
     if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) return { skipped: message.status };
     const target = { userId: payload.userId, conversationId: payload.conversationId, messageId: message.id };
 
@@ -42,7 +48,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'interrupted' };
     }
     const publisher = this.deps.publisher(target);
-    if (await this.cancelRequested(message.id)) {
+    if (cancelled) {
       await this.endCancelled(target, publisher, {
         ttftMs: null,
         latencyMs: null,
@@ -52,14 +58,9 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'cancelled' };
     }
 
-    // Its attached documents decide the grounding; one query loads both.
-    const conversation = await ownConversation(em, payload.userId, payload.conversationId, {
-      withDocuments: true,
-    });
-    const settings = await readSettings(em, this.deps.config);
     let plan: ReplyPlan;
     try {
-      plan = await this.deps.context.plan(em, conversation, message, settings);
+      plan = await this.deps.context.plan(em, loaded, settings);
     } catch (error) {
       if (!(error instanceof EmbedderUnavailableError)) throw error;
       // The operator's detail (model, folder, fix) stays in the log and /health/ready.
@@ -75,28 +76,51 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     }
     if (plan.summarizeThroughId) this.summarize(payload, plan.summarizeThroughId, logger);
 
-    // Committed before the first token leaves, so a retry after a crash knows tokens went out.
-    message.status = 'streaming';
-    message.model = settings.model;
-    await em.flush();
-    publisher.started();
-
+    // The model request and the `streaming` write go out together; tokens are held until the
+    // write is committed, so none leaves before a retry after a crash could know it went out.
     const startedAt = performance.now();
     let ttftMs: number | null = null;
+    let held: string | null = '';
+    const own = new AbortController();
+    const streaming = this.deps.provider.stream(
+      {
+        model: settings.model,
+        messages: plan.messages,
+        temperature: settings.temperature,
+        maxTokens: settings.maxTokens,
+        signal: AbortSignal.any([signal, own.signal]),
+      },
+      (delta) => {
+        ttftMs ??= Math.round(performance.now() - startedAt);
+        if (held === null) publisher.push(delta);
+        else held += delta;
+      },
+    );
+    streaming.catch(() => undefined); // handled below, after the status write
+    const dropRequest = async () => {
+      own.abort();
+      await streaming.catch(() => undefined);
+    };
+    let marked: boolean;
     try {
-      const result = await this.deps.provider.stream(
-        {
-          model: settings.model,
-          messages: plan.messages,
-          temperature: settings.temperature,
-          maxTokens: settings.maxTokens,
-          signal,
-        },
-        (delta) => {
-          ttftMs ??= Math.round(performance.now() - startedAt);
-          publisher.push(delta);
-        },
-      );
+      marked = await this.markStreaming(em, message.id, settings.model);
+    } catch (error) {
+      await dropRequest(); // nothing went out: the answer is still pending, a retry starts afresh
+      throw error;
+    }
+    if (!marked) {
+      // Ended meanwhile (a cancel while it was queued, the sweeper): that ending told the tabs.
+      await dropRequest();
+      return { skipped: 'ended' };
+    }
+    publisher.started();
+    const early = held;
+    held = null;
+    publisher.push(early);
+    this.storeCounts(em, payload.userId, plan.counted, logger);
+
+    try {
+      const result = await streaming;
       const latencyMs = Math.round(performance.now() - startedAt);
       if (result.aborted) {
         if (signal.reason === USER_CANCEL_REASON || (await this.cancelRequested(message.id))) {
@@ -191,6 +215,32 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
         { jobId: embedJobId(payload.messageId) },
       )
       .catch((error: Error) => logger.warn({ err: error.message }, 'message embedding not enqueued'));
+  }
+
+  /**
+   * The answer turns `streaming` if it is still pending: one statement, committed on its own.
+   * False when something else ended it meanwhile.
+   */
+  private async markStreaming(em: EntityManager, messageId: string, model: string): Promise<boolean> {
+    const updated = await em.nativeUpdate(
+      Message,
+      { id: messageId, status: 'pending' },
+      { status: 'streaming', model, updatedAt: new Date() },
+    );
+    return updated > 0;
+  }
+
+  /** Stores the token counts the prompt had to count (older rows); nobody waits for it. */
+  private storeCounts(
+    em: EntityManager,
+    userId: string,
+    counted: Array<{ id: string; tokens: number }>,
+    logger: Logger,
+  ) {
+    if (counted.length === 0) return;
+    this.deps.context
+      .storeCounts(em, userId, counted)
+      .catch((error: Error) => logger.warn({ err: error.message }, 'token counts not stored'));
   }
 
   private async cancelRequested(messageId: string): Promise<boolean> {
