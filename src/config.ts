@@ -74,6 +74,10 @@ const environmentSchema = z.object({
   DATA_DIR: z.string().default('.data'),
 
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']),
+  // Per process, held per statement: an edge's send is one statement (~1 ms), and CHAT_CONCURRENCY
+  // jobs touch the database for tens of ms of a seconds-long answer, so 10 serves both; and ten
+  // per process keeps about nine processes under Postgres' default max_connections (100).
+  // The reasoning and the measurement: docs/configuration.md#sizing-the-database-pool.
   DATABASE_POOL_MAX: intFrom(10, 1, 200),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']),
   QUEUE_PREFIX: z
