@@ -7,7 +7,7 @@
  *
  *   node bench/relay.ts [--streams 1,50,200] [--rate 50 --duration 10] [--rates 25,50,100,200]
  *                       [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30]
- *                       [--db-answers 5] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50]
+ *                       [--db-answers 5] [--min-samples 20] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50]
  *                       [--timeout 120]
  *
  * Clocks: every timestamp is taken on this one machine. This process stamps events with
@@ -60,6 +60,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_USERS = 20;
 const SETTLE_AFTER_TIMEOUT_MS = 30_000;
 const CPU_TAIL_MS = 300;
+/** Between the rounds of a small burst: the worker's writes after chat:done finish first. */
+const ROUND_GAP_MS = 100;
 /** The pipeline caps answers at the maxTokens setting (default 1 024). */
 const MAX_ANSWER_TOKENS = 1_024;
 /** The issue's targets. */
@@ -87,11 +89,12 @@ const progress = (text: string) => process.stderr.write(`  · ${text}\n`);
 
 const usage = `node bench/relay.ts [--streams 1,50,200] [--rate <msg/s> --duration <s>] [--rates a,b,c]
     [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30] [--db-answers 5]
-    [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]
+    [--min-samples 20] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]
   --streams        bursts: N chat:send at once, per N (empty string: none)
   --rate           one open-loop run: Poisson arrivals at this rate for --duration seconds
   --rates          open-loop sweep: the highest rate whose added TTFT p95 stays ≤ --target-ms
   --max-concurrent open loop: an arrival while this many streams are open is shed (and counted)
+  --min-samples    a burst of N below this is repeated (one round after another) until it has this many streams
   --cpu-n          N of the two CPU-split bursts (--short-tokens and --tokens answers); 0: skip
   --db-answers     answers (one at a time) whose database round trips are counted; 0: skip
   --chat-workers   chat worker processes in the pipeline`;
@@ -106,6 +109,7 @@ const { values: flags } = parseArgs({
     'cpu-n': { type: 'string', default: '100' },
     'short-tokens': { type: 'string', default: '30' },
     'db-answers': { type: 'string', default: '5' },
+    'min-samples': { type: 'string', default: '20' },
     'chat-workers': { type: 'string', default: '1' },
     tps: { type: 'string', default: '500' },
     tokens: { type: 'string', default: '300' },
@@ -140,6 +144,7 @@ const options = {
   cpuN: integerFlag('cpu-n', flags['cpu-n'], 0, 1_000),
   shortTokens: integerFlag('short-tokens', flags['short-tokens'], 1, MAX_ANSWER_TOKENS),
   dbAnswers: integerFlag('db-answers', flags['db-answers'], 0, 100),
+  minSamples: integerFlag('min-samples', flags['min-samples'], 1, 1_000),
   chatWorkers: integerFlag('chat-workers', flags['chat-workers'], 1, 8),
   tps: integerFlag('tps', flags.tps, 1, 100_000),
   tokens: integerFlag('tokens', flags.tokens, 2, MAX_ANSWER_TOKENS),
@@ -164,11 +169,18 @@ const wall = (now: number) => performance.timeOrigin + now;
 // ---- what a run is ----
 
 type Spec =
-  | { kind: 'burst' | 'cpu' | 'warm-up' | 'db'; n: number; tokens: number }
+  /** `rounds` bursts of N, each sent once the previous one has ended (default 1). */
+  | { kind: 'burst' | 'cpu' | 'warm-up' | 'db'; n: number; tokens: number; rounds?: number }
   | { kind: 'open'; rate: number; durationS: number; tokens: number };
 
 const specKey = (spec: Spec) =>
   spec.kind === 'open' ? `open ${spec.rate}/s` : `${spec.kind} ${spec.n}×${spec.tokens}`;
+const burstSpec = (n: number): Spec => ({
+  kind: 'burst',
+  n,
+  tokens: options.tokens,
+  rounds: Math.max(1, Math.ceil(options.minSamples / n)),
+});
 
 interface ProcessFigures {
   label: string;
@@ -295,7 +307,8 @@ async function measure(system: System, spec: Spec): Promise<RunResult> {
   const arrivals =
     spec.kind === 'open'
       ? poissonArrivals(spec.rate, spec.durationS, Math.round(spec.rate * 1_000) + 7)
-      : new Array<number>(spec.n).fill(0);
+      : new Array<number>(spec.n * (spec.rounds ?? 1)).fill(0);
+  const roundSize = spec.kind === 'open' ? Number.POSITIVE_INFINITY : spec.n;
   const cap = spec.kind === 'open' ? options.maxConcurrent : Number.POSITIVE_INFINITY;
   const count = arrivals.length;
   const conversations = await system.prepare(count);
@@ -315,6 +328,10 @@ async function measure(system: System, spec: Spec): Promise<RunResult> {
   let peakOpen = 0;
   const sending = (async () => {
     for (let index = 0; index < count; index++) {
+      if (index > 0 && index % roundSize === 0) {
+        await recorder.endedAtLeast(index);
+        await sleep(ROUND_GAP_MS);
+      }
       const wait = windowStart + arrivals[index]! - performance.now();
       if (wait >= 1) await sleep(wait);
       const open = index - recorder.ended;
@@ -553,7 +570,7 @@ async function runAll(system: System, specs: Spec[], results: RunResult[]): Prom
 }
 
 function specs(): Spec[] {
-  const all: Spec[] = options.streams.map((n) => ({ kind: 'burst', n, tokens: options.tokens }));
+  const all: Spec[] = options.streams.map(burstSpec);
   if (options.cpuN > 0)
     all.push(
       { kind: 'cpu', n: options.cpuN, tokens: options.shortTokens },
@@ -876,10 +893,12 @@ function report(
   );
 
   // 1. Bursts: added TTFT.
-  const bursts = options.streams.map((n) => pair(specKey({ kind: 'burst', n, tokens: options.tokens })));
+  const bursts = options.streams.map((n) => pair(specKey(burstSpec(n))));
   if (bursts.length > 0) {
     out();
-    out('1. Bursts: time to first token (send → first chat:token on the client), ms p50 / p95 / p99');
+    out(
+      `1. Bursts: time to first token (send → first chat:token on the client), ms p50 / p95 / p99; a burst of N < ${options.minSamples} is repeated in rounds until it has ${options.minSamples} streams`,
+    );
     out(
       '   added = pipeline percentile − baseline percentile (differences of the percentiles, not percentiles of differences)',
     );
@@ -1087,6 +1106,9 @@ function report(
       ratio(services, base),
       `${fixed(pipeline.benchCpuSeconds, 2)} / ${fixed(baseline.benchCpuSeconds, 2)}`,
       `${fixed(100 * otherShare(pipeline), 0)}% / ${fixed(100 * otherShare(baseline), 0)}%`,
+      [...pipeline.processes, ...baseline.processes]
+        .map((figures) => fixed(figures.memory.peakMb, 0))
+        .join(' / '),
     ]);
     if (pipeline.spec.kind === 'burst' && pipeline.spec.n === TARGETS.rateN)
       targetLines.push(
@@ -1111,6 +1133,7 @@ function report(
         'ratio all',
         'bench pipe / base',
         'other load pipe / base',
+        `peak RSS MiB ${['edge', ...Array.from({ length: options.chatWorkers }, (_, index) => `w${index + 1}`), 'base'].join(' / ')}`,
       ],
       cpuRows,
       1,

@@ -175,9 +175,24 @@ export class RunRecorder {
     this.settle();
   }
 
+  /** Resolves once `count` streams have ended (done, error, refused or skipped). */
+  endedAtLeast(count: number): Promise<void> {
+    if (this.settled >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
+
   private settle(): void {
     this.settled += 1;
     if (this.settled === this.streams.length) this.resolve();
+    for (let index = this.waiters.length - 1; index >= 0; index--) {
+      const waiter = this.waiters[index]!;
+      if (this.settled >= waiter.count) {
+        this.waiters.splice(index, 1);
+        waiter.resolve();
+      }
+    }
   }
 }
 
