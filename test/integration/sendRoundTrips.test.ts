@@ -30,9 +30,10 @@ interface SendAck {
 
 /**
  * What one chat:send costs between the emit and its ack: every statement sent to Postgres
- * (begin and commit included) and every command sent to Redis by the edge's command and
- * producer connections (the socket adapter's pub/sub traffic is not the send's). The bounds
- * pin the lean send path, so a lookup that creeps back in fails here.
+ * (begin and commit included) and every command any Redis connection of the process sends.
+ * Before the one-statement send: 5 statements for a new conversation, 6 into an existing one or
+ * with a clientMessageId; Redis then as now: the limiter's EVAL and BullMQ's add (EVALSHA). The
+ * bounds pin the lean path, so a lookup that creeps back in fails here.
  */
 describe('chat:send: its round trips (Postgres and Redis) until the ack, and what it refuses', function () {
   this.timeout(30_000);
@@ -58,10 +59,7 @@ describe('chat:send: its round trips (Postgres and Redis) until the ack, and wha
     });
     const sendCommand = Redis.prototype.sendCommand;
     Redis.prototype.sendCommand = function (this: Redis, command, ...rest) {
-      const name = String(this.options.connectionName);
-      if (counting && (name === 'parley:edge' || name === 'parley:producer')) {
-        redis.push(`${name} ${command.name}`);
-      }
+      if (counting) redis.push(`${this.options.connectionName} ${command.name}`);
       return sendCommand.call(this, command, ...rest);
     };
     restore.push(() => {
