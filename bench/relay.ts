@@ -326,6 +326,7 @@ async function measure(system: System, spec: Spec): Promise<RunResult> {
 
   const windowStart = performance.now();
   let peakOpen = 0;
+  let stopSending = false;
   const sending = (async () => {
     for (let index = 0; index < count; index++) {
       if (index > 0 && index % roundSize === 0) {
@@ -335,7 +336,7 @@ async function measure(system: System, spec: Spec): Promise<RunResult> {
       const wait = windowStart + arrivals[index]! - performance.now();
       if (wait >= 1) await sleep(wait);
       const open = index - recorder.ended;
-      if (open >= cap) {
+      if (stopSending || open >= cap) {
         recorder.skip();
         continue;
       }
@@ -357,6 +358,7 @@ async function measure(system: System, spec: Spec): Promise<RunResult> {
     system.guard,
   ]);
   clearTimeout(timer);
+  stopSending = true; // after a timeout, a burst's later rounds or late arrivals are not sent
   // The CPU split's runs wait a little, so the workers' writes after chat:done fall in the window too
   // (their idle CPU over the longer window is subtracted).
   if (spec.kind === 'cpu') await sleep(CPU_TAIL_MS);
