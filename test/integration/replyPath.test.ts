@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import pg from 'pg';
+import { ReplyContext } from '../../src/chat/ReplyContext.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Message } from '../../src/db/entities/Message.ts';
@@ -14,7 +15,7 @@ import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { ChatDependencies } from '../../workers/tasks/chatDependencies.ts';
 import { GenerateReplyTask } from '../../workers/tasks/GenerateReplyTask.ts';
-import { createConversation, createUser } from '../support/factories.ts';
+import { createConversation, createDocument, createUser } from '../support/factories.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import {
   createTestDatabase,
@@ -217,6 +218,32 @@ describe('reply path: round trips before the model call, and the streaming write
     expect(await reply(answer)).to.deep.equal({ skipped: 'ended' });
     expect(steps.some((step) => step.kind === 'emit')).to.equal(false);
     expect((await stored(answer.id)).status).to.equal('cancelled');
+  });
+
+  it('loads every attached document with the answer, in the one joined query', async () => {
+    const em = runtime.orm.em.fork();
+    const user = await createUser(em);
+    const { conversation, answer } = await createConversation(em, user, { turns: ['One?', 'Two?'] });
+    const documents = [await createDocument(em, user), await createDocument(em, user)];
+    conversation.documents.set(documents);
+    await em.flush();
+    recording = true;
+    steps = [];
+    const loaded = await new ReplyContext({ retriever: {} as DocumentRetriever, contextTokens: 1_000 }).load(
+      runtime.orm.em.fork(),
+      { userId: user.id, messageId: answer.id },
+    );
+    recording = false;
+    expect(steps.filter((step) => step.kind === 'sql')).to.have.length(2);
+    expect(loaded!.answer.id).to.equal(answer.id);
+    expect(loaded!.conversation.documents.isInitialized()).to.equal(true);
+    expect(
+      loaded!.conversation.documents
+        .getItems()
+        .map((document) => document.id)
+        .sort(),
+    ).to.deep.equal(documents.map((document) => document.id).sort());
+    expect(loaded!.history.map((row) => row.content)).to.deep.equal(['One?', 'answer 1', 'Two?']);
   });
 
   it("finds nothing through another user's id: no answer, no history, no model request", async () => {
