@@ -26,7 +26,8 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   const notify = new Notifier(emitter);
   // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.
   const settings = new SettingsCache(config);
-  settings.listen(redis.create('pubsub', 'settings-subscriber'), config.redis.queuePrefix, logger);
+  if (queueNames.includes('chat'))
+    settings.listen(redis.create('pubsub', 'settings-subscriber'), config.redis.queuePrefix, logger);
   const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings });
 
   const workers = queueNames.map((queueName) => {
