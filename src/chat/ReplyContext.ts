@@ -68,10 +68,7 @@ export class ReplyContext {
    * queries sent together (one round trip): the window is found through the answer's own row, so
    * it doesn't wait for the first. Null when the answer is gone (or not the user's).
    */
-  async load(
-    em: EntityManager,
-    ids: { userId: string; messageId: string },
-  ): Promise<LoadedReply | null> {
+  async load(em: EntityManager, ids: { userId: string; messageId: string }): Promise<LoadedReply | null> {
     const [answer, history] = await Promise.all([
       findOwnAnswerForReply(em, ids.userId, ids.messageId),
       this.historyRows(em, ids),
