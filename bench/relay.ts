@@ -97,7 +97,8 @@ const usage = `node bench/relay.ts [--streams 1,50,200] [--rate <msg/s> --durati
   --min-samples    a burst of N below this is repeated (one round after another) until it has this many streams
   --cpu-n          N of the two CPU-split bursts (--short-tokens and --tokens answers); 0: skip
   --db-answers     answers (one at a time) whose database round trips are counted; 0: skip
-  --chat-workers   chat worker processes in the pipeline`;
+  --chat-workers   chat worker processes in the pipeline
+  --cpu-prof <dir> run the chat worker(s) under node --cpu-prof, writing .cpuprofile files to <dir> on exit`;
 const { values: flags } = parseArgs({
   options: {
     streams: { type: 'string', default: '1,50,200' },
@@ -115,6 +116,7 @@ const { values: flags } = parseArgs({
     tokens: { type: 'string', default: '300' },
     ttft: { type: 'string', default: '50' },
     timeout: { type: 'string', default: '120' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -150,6 +152,7 @@ const options = {
   tokens: integerFlag('tokens', flags.tokens, 2, MAX_ANSWER_TOKENS),
   ttftMs: integerFlag('ttft', flags.ttft, 0, 60_000),
   timeoutMs: integerFlag('timeout', flags.timeout, 1, 3_600) * 1_000,
+  cpuProfDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
 };
 if (options.cpuN > 0 && options.shortTokens >= options.tokens) {
   console.error('--short-tokens must be below --tokens (the CPU split needs two answer lengths)');
@@ -649,7 +652,15 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
   await Promise.race([waitForHttp(`${url}/health`, 60_000), edge.failOnExit()]);
   const workers = Array.from(
     { length: options.chatWorkers },
-    (_, index) => new ServiceProcess(`worker${index + 1}`, 'workers/index.ts', workerEnv, ROOT),
+    (_, index) =>
+      new ServiceProcess(
+        `worker${index + 1}`,
+        'workers/index.ts',
+        workerEnv,
+        ROOT,
+        [],
+        options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
+      ),
   );
   const stopWorkers = cleanups.add('workers', () => Promise.all(workers.map((worker) => worker.stop())));
   const guard = Promise.race([edge.failOnExit(), ...workers.map((worker) => worker.failOnExit())]);

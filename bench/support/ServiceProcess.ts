@@ -21,9 +21,17 @@ export class ServiceProcess {
 
   private readonly lineListeners = new Set<(line: string) => void>();
 
-  constructor(name: string, script: string, env: Record<string, string>, cwd: string, args: string[] = []) {
+  /** `nodeArgs` go to node before the script (e.g. `--cpu-prof`). */
+  constructor(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    cwd: string,
+    args: string[] = [],
+    nodeArgs: string[] = [],
+  ) {
     this.name = name;
-    this.process = spawn(process.execPath, [script, ...args], {
+    this.process = spawn(process.execPath, [...nodeArgs, script, ...args], {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
