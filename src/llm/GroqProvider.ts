@@ -1,6 +1,9 @@
 import Groq, { APIConnectionError, APIError, APIUserAbortError } from 'groq-sdk';
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
 import { LlmError } from './LlmProvider.ts';
+import { readSseEvents } from './sseEvents.ts';
+
+type StreamChunk = Groq.Chat.Completions.ChatCompletionChunk;
 
 /**
  * Groq through its own SDK. The SDK retries 429 (honouring retry-after), 5xx and connection
@@ -25,27 +28,33 @@ export class GroqProvider implements LlmProvider {
     let finishReason: string | null = null;
     let model = request.model;
     try {
-      const stream = await this.client.chat.completions.create(
-        { ...completionParams(request), stream: true },
-        {
-          signal: request.signal,
-        },
-      );
-      for await (const chunk of stream) {
+      // The SDK makes the request (retries, errors before the first byte); the events are read
+      // here (src/llm/sseEvents.ts): the SDK's stream parser was most of the per-token CPU.
+      const response = await this.client.chat.completions
+        .create({ ...completionParams(request), stream: true }, { signal: request.signal })
+        .asResponse();
+      if (!response.body) throw new LlmError('The model service sent no stream.', { retryable: true });
+      await readSseEvents(response.body, (event, data) => {
+        if (data.startsWith('[DONE]')) return false;
+        if (event?.startsWith('thread.')) return true; // as the SDK: not a completion chunk
+        const chunk = JSON.parse(data) as StreamChunk & { error?: object };
+        if (chunk.error) throw new APIError(undefined, chunk.error, undefined, response.headers);
         model = chunk.model ?? model;
-        const choice = chunk.choices[0];
+        const choice = chunk.choices?.[0];
         if (choice?.delta?.content) onToken(choice.delta.content);
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         // Groq reports streaming usage on the last chunk, under x_groq.
         const reported = chunk.x_groq?.usage;
         if (reported)
           usage = { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens };
-      }
+        return true;
+      });
     } catch (error) {
       if (error instanceof APIUserAbortError || request.signal?.aborted) {
         return { model, usage, finishReason, aborted: true };
       }
-      throw toLlmError(error);
+      // As with the SDK's stream: an abort we did not ask for ends the stream (checked below).
+      if (!(error instanceof Error && error.name === 'AbortError')) throw toLlmError(error);
     }
     // An abort mid-stream ends the loop silently: the signal says whether the answer is whole.
     if (request.signal?.aborted) return { model, usage, finishReason, aborted: true };
