@@ -21,7 +21,9 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   // Answers retrieve from documents and ingestion embeds them: load and check the model first.
   if (queueNames.includes('chat') || queueNames.includes('ingest'))
     await runtime.embedderHealth.startUp(logger);
-  const streamRedis = redis.create('pubsub', 'relay');
+  // Auto-pipelining: the commands issued in one tick (a batch's XADD and the emitter's PUBLISH,
+  // other answers' batches) leave in one socket write, in order; a write was ~100 µs of CPU here.
+  const streamRedis = redis.create('pubsub', 'relay', { enableAutoPipelining: true });
   const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
   const notify = new Notifier(emitter);
   // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.

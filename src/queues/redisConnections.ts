@@ -32,9 +32,10 @@ export class RedisConnections {
     this.logger = logger;
   }
 
-  create(role: ConnectionRole, name: string): Redis {
+  create(role: ConnectionRole, name: string, extra: RedisOptions = {}): Redis {
     const client = new Redis(this.url, {
       ...ROLE_OPTIONS[role],
+      ...extra,
       connectionName: `parley:${name}`,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     });
