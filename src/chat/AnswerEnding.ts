@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Conversation } from '../db/entities/Conversation.ts';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
 import type { Logger } from '../logger.ts';
@@ -9,6 +9,20 @@ import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '..
 import { countTokens } from './tokenCount.ts';
 
 const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
+/** The columns an ending writes (src/db/entities/Message.ts). */
+const COLUMNS: Record<string, string> = {
+  status: 'status',
+  content: 'content',
+  tokenCount: 'token_count',
+  error: 'error',
+  model: 'model',
+  promptTokens: 'prompt_tokens',
+  completionTokens: 'completion_tokens',
+  ttftMs: 'ttft_ms',
+  latencyMs: 'latency_ms',
+  citations: 'citations',
+  updatedAt: 'updated_at',
+};
 
 export interface Usage {
   model: string | null;
@@ -179,24 +193,32 @@ export class AnswerEnding {
             latencyMs,
             citations,
           };
-    return this.deps.em().transactional(async (em) => {
-      const updated = await em.nativeUpdate(
-        Message,
-        { id: target.messageId, status: { $in: UNFINISHED } },
-        { ...fields, updatedAt: endedAt },
-      );
-      if (updated === 0) {
-        const current = await em.findOne(
-          Message,
-          { id: target.messageId },
-          { fields: ['status', 'updatedAt'] },
-        );
-        return current?.status === status && current.updatedAt.getTime() === endedAt.getTime();
-      }
-      if (status === 'complete')
-        await em.nativeUpdate(Conversation, { id: target.conversationId }, { lastMessageAt: endedAt });
-      return true;
-    });
+    // One statement (no begin/commit round trips): the answer's write, the conversation's touch
+    // when it completes, and what the row held before — which tells a retry its own earlier write.
+    const values: Record<string, unknown> = { ...fields, updatedAt: endedAt };
+    const columns = Object.keys(values);
+    const params: unknown[] = columns.map((key) =>
+      key === 'citations' && values[key] !== null ? JSON.stringify(values[key]) : values[key],
+    );
+    const touch =
+      status === 'complete'
+        ? `, touched as (update conversations set last_message_at = ?
+                          where id = ? and exists (select 1 from ended))`
+        : '';
+    params.push(target.messageId, ...UNFINISHED);
+    if (status === 'complete') params.push(endedAt, target.conversationId);
+    params.push(target.messageId);
+    const rows: Array<{ won: boolean; status: string; updated_at: Date }> = await (
+      this.deps.em() as SqlEntityManager
+    ).execute(
+      `with ended as (update messages set ${columns.map((key) => `${COLUMNS[key]} = ?`).join(', ')}
+                       where id = ? and status in (?, ?) returning id)${touch}
+       select exists (select 1 from ended) as won, m.status, m.updated_at from messages m where m.id = ?`,
+      params,
+    );
+    const row = rows[0];
+    if (!row) return false;
+    return row.won || (row.status === status && new Date(row.updated_at).getTime() === endedAt.getTime());
   }
 
   private finalEvent(
