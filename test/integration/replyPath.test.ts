@@ -4,26 +4,18 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { ReplyContext } from '../../src/chat/ReplyContext.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
-import { loadConfig } from '../../src/config.ts';
 import { Message } from '../../src/db/entities/Message.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createRealtimeEmitter, type RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import type { Runtime } from '../../src/runtime.ts';
 import { ChatDependencies } from '../../workers/tasks/chatDependencies.ts';
 import { GenerateReplyTask } from '../../workers/tasks/GenerateReplyTask.ts';
 import { createConversation, createDocument, createUser } from '../support/factories.ts';
 import { GroqStub } from '../support/GroqStub.ts';
-import {
-  createTestDatabase,
-  TEST_EMBEDDING_ENV,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import { openTaskRuntime } from '../support/taskRuntime.ts';
 
 /** What happened, in order: statements sent to Postgres, the model request, tokens, events to tabs. */
 type Step =
@@ -74,18 +66,8 @@ describe('reply path: round trips before the model call, and the streaming write
     });
 
     stub = await GroqStub.start({ ttftMs: 1, tokensPerSecond: 5_000, answerTokens: 12 });
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: await createTestDatabase('replypath'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('replypath'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      GROQ_API_KEY: 'test-key',
-      GROQ_BASE_URL: stub.baseURL,
-      GROQ_MAX_RETRIES: '0',
-      ...TEST_EMBEDDING_ENV,
-    });
-    runtime = await openRuntime(config, createLogger('silent'));
+    runtime = await openTaskRuntime('replypath', stub);
+    const { config } = runtime;
     const streamRedis = runtime.redis.create('pubsub', 'reply-path');
     const realEmitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
     const emitter = {

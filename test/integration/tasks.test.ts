@@ -3,27 +3,19 @@ import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { cancelFlagKey } from '../../src/chat/cancellation.ts';
 import { NO_DOCUMENTS_ANSWER } from '../../src/chat/groundedPrompt.ts';
-import { loadConfig } from '../../src/config.ts';
 import { DocumentChunk } from '../../src/db/entities/DocumentChunk.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { Message } from '../../src/db/entities/Message.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import type { Runtime } from '../../src/runtime.ts';
 import type { TaskContext } from '../../workers/Task.ts';
 import { createTasks, type TaskRegistry } from '../../workers/tasks/index.ts';
 import { createConversation, createDocument, createUser } from '../support/factories.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { makeCorruptPdf } from '../support/pdfFactory.ts';
-import {
-  createTestDatabase,
-  TEST_EMBEDDING_ENV,
-  TEST_JWT_SECRET,
-  TEST_REDIS_URL,
-  uniqueQueuePrefix,
-} from '../support/services.ts';
+import { openTaskRuntime } from '../support/taskRuntime.ts';
 
 /**
  * The reply and ingest tasks called directly, as a worker would call them, on real Postgres,
@@ -39,18 +31,8 @@ describe('tasks without the stack: generate-reply and ingest-document', function
 
   before(async () => {
     stub = await GroqStub.start({ ttftMs: 1, tokensPerSecond: 5_000, answerTokens: 12 });
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: await createTestDatabase('tasks'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('tasks'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      GROQ_API_KEY: 'test-key',
-      GROQ_BASE_URL: stub.baseURL,
-      GROQ_MAX_RETRIES: '0',
-      ...TEST_EMBEDDING_ENV,
-    });
-    runtime = await openRuntime(config, createLogger('silent'));
+    runtime = await openTaskRuntime('tasks', stub);
+    const { config } = runtime;
     const streamRedis = runtime.redis.create('pubsub', 'tasks-test');
     const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
     tasks = createTasks(runtime, { streamRedis, emitter, notify: new Notifier(emitter) });
