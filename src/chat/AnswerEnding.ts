@@ -9,21 +9,6 @@ import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '..
 import { countTokens } from './tokenCount.ts';
 
 const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
-/** The columns an ending writes (src/db/entities/Message.ts). */
-const COLUMNS: Record<string, string> = {
-  status: 'status',
-  content: 'content',
-  tokenCount: 'token_count',
-  error: 'error',
-  model: 'model',
-  promptTokens: 'prompt_tokens',
-  completionTokens: 'completion_tokens',
-  ttftMs: 'ttft_ms',
-  latencyMs: 'latency_ms',
-  citations: 'citations',
-  updatedAt: 'updated_at',
-};
-
 export interface Usage {
   model: string | null;
   promptTokens: number;
@@ -98,7 +83,11 @@ export class AnswerEnding {
    * streamed like a model's, so clients need no special case, and the answer completes.
    */
   async fixedAnswer(target: StreamTarget, publisher: TokenPublisher, text: string, wait?: Wait) {
-    await this.deps.em().nativeUpdate(Message, { id: target.messageId }, { status: 'streaming' });
+    // Only a pending answer starts: one a cancel or the sweeper ended meanwhile stays as it is.
+    const started = await this.deps
+      .em()
+      .nativeUpdate(Message, { id: target.messageId, status: 'pending' }, { status: 'streaming' });
+    if (started === 0) return false;
     publisher.started();
     publisher.push(text);
     return this.complete(
@@ -197,6 +186,10 @@ export class AnswerEnding {
     // when it completes, and what the row held before — which tells a retry its own earlier write.
     const values: Record<string, unknown> = { ...fields, updatedAt: endedAt };
     const columns = Object.keys(values);
+    const em = this.deps.em() as SqlEntityManager;
+    // Column names from the entity's metadata, so a renamed property can't drift from this SQL.
+    const { properties } = em.getMetadata().get(Message);
+    const column = (key: string) => properties[key as keyof typeof properties]!.fieldNames[0]!;
     const params: unknown[] = columns.map((key) =>
       key === 'citations' && values[key] !== null ? JSON.stringify(values[key]) : values[key],
     );
@@ -208,10 +201,8 @@ export class AnswerEnding {
     params.push(target.messageId, ...UNFINISHED);
     if (status === 'complete') params.push(endedAt, target.conversationId);
     params.push(target.messageId);
-    const rows: Array<{ won: boolean; status: string; updated_at: Date }> = await (
-      this.deps.em() as SqlEntityManager
-    ).execute(
-      `with ended as (update messages set ${columns.map((key) => `${COLUMNS[key]} = ?`).join(', ')}
+    const rows: Array<{ won: boolean; status: string; updated_at: Date }> = await em.execute(
+      `with ended as (update messages set ${columns.map((key) => `${column(key)} = ?`).join(', ')}
                        where id = ? and status in (?, ?) returning id)${touch}
        select exists (select 1 from ended) as won, m.status, m.updated_at from messages m where m.id = ?`,
       params,
