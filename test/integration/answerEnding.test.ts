@@ -146,6 +146,17 @@ describe('AnswerEnding: every way an answer ends', () => {
     expect(events).to.deep.equal(['chat:started', 'chat:token', 'chat:done']);
   });
 
+  it('fixed answer: leaves an answer that something else ended meanwhile as it was, telling no one', async () => {
+    const em = orm.em.fork();
+    const { conversation, answer } = await createConversation(em, await createUser(em), {
+      lastAnswer: 'cancelled',
+    });
+    const target = { userId: answer.user.id, conversationId: conversation.id, messageId: answer.id };
+    expect(await ending.fixedAnswer(target, publisherFor(target), 'Too late.')).to.equal(false);
+    expect(await stored(answer.id)).to.include({ status: 'cancelled', content: '' });
+    expect(await replay.after(answer.id, 0)).to.deep.equal([]);
+  });
+
   it('ends an answer once: of two enders exactly one wins, and only it tells the tabs', async () => {
     const { target, publisher } = await streaming('Racing');
     const facts = {

@@ -70,7 +70,8 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       throw new UnrecoverableError('embedding model unavailable');
     }
     if (plan.kind === 'fixed-answer') {
-      await ending.fixedAnswer(target, publisher, plan.answer, { signal });
+      if (!(await ending.fixedAnswer(target, publisher, plan.answer, { signal })))
+        return { skipped: 'ended' };
       this.afterComplete(payload, conversation, logger);
       return { outcome: 'complete', model: null };
     }
