@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
 import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
+import { replayKey } from '../relay/replayLog.ts';
 
 /**
  * Replay logs (`{prefix}:stream:{messageId}`) get an expiry when their answer ends; a log whose
@@ -19,7 +20,8 @@ export class ReplayLogJanitor {
 
   /** Returns how many logs got their expiry. */
   async expireOrphans(em: EntityManager): Promise<number> {
-    const prefix = `${this.prefix}:stream:`;
+    // The relay's own key layout, with an empty message id: every answer's log under this prefix.
+    const prefix = replayKey(this.prefix, '');
     let cursor = '0';
     let expired = 0;
     do {
