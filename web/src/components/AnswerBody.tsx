@@ -1,0 +1,59 @@
+import { effect } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
+import { copyText } from '../clipboard.ts';
+import { renderMarkdown, StreamingMarkdown } from '../markdown/render.ts';
+import { type Answer, isTerminal } from '../state/answers.ts';
+
+/**
+ * An answer's text as Markdown. It writes the DOM itself, outside Preact's diff: while streaming,
+ * once per animation frame (when `answer.text` changes) and only the last block; when the answer
+ * ends, once in full with highlighting and citation links.
+ */
+export function AnswerBody({ answer, onCitation }: { answer: Answer; onCitation: (n: number) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const element = ref.current!;
+    let streaming: StreamingMarkdown | null = null;
+    // One listener for the buttons and links inside the rendered HTML (keyboard activation of a
+    // button or link is a click too).
+    element.addEventListener('click', onClick);
+    const dispose = effect(() => {
+      const text = answer.text.value;
+      const status = answer.status.value;
+      const citations = answer.citations.value;
+      if (isTerminal(status)) {
+        streaming = null;
+        element.innerHTML = renderMarkdown(text, { citations, highlight: true });
+      } else {
+        streaming ??= new StreamingMarkdown(element);
+        streaming.update(text);
+      }
+    });
+    return () => {
+      dispose();
+      element.removeEventListener('click', onClick);
+    };
+  }, [answer]);
+
+  function onClick(event: MouseEvent) {
+    const target = event.target as Element;
+    const copyButton = target.closest('button.copy-code');
+    if (copyButton) {
+      const code = copyButton.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+      void copyText(code).then((copied) => {
+        if (!copied) return;
+        copyButton.classList.add('copied');
+        setTimeout(() => copyButton.classList.remove('copied'), 1_500);
+      });
+      return;
+    }
+    const citation = target.closest<HTMLElement>('a.citation');
+    if (citation) {
+      event.preventDefault();
+      onCitation(Number(citation.dataset.citation));
+    }
+  }
+
+  return <div class="message-body" ref={ref} />;
+}

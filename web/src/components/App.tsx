@@ -1,0 +1,43 @@
+import { useSignalEffect } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { restoreSession, sessionState } from '../api/session.ts';
+import { closeSocket, openSocket } from '../realtime/socket.ts';
+import { location, matchRoute, navigate } from '../router.ts';
+import { loadConversations } from '../state/conversations.ts';
+import { AuthScreen } from './AuthScreen.tsx';
+import { Shell } from './Shell.tsx';
+import { VerifyEmail } from './VerifyEmail.tsx';
+
+/** Decides between the verification page, the sign-in screens and the signed-in shell. */
+export function App() {
+  useEffect(() => {
+    void restoreSession();
+  }, []);
+
+  useSignalEffect(() => {
+    if (sessionState.value === 'signedIn') {
+      openSocket();
+      void loadConversations().catch(() => undefined);
+    } else if (sessionState.value === 'signedOut') {
+      closeSocket();
+    }
+  });
+
+  const route = matchRoute(location.value);
+  const state = sessionState.value;
+
+  if (route.name === 'verify') return <VerifyEmail token={route.token} />;
+  if (state === 'restoring') {
+    return (
+      <main class="splash" aria-busy="true">
+        <p>Loading…</p>
+      </main>
+    );
+  }
+  if (state === 'signedOut') return <AuthScreen mode={route.name === 'signup' ? 'signup' : 'signin'} />;
+  if (route.name === 'signin' || route.name === 'signup') {
+    queueMicrotask(() => navigate('/', { replace: true }));
+    return null;
+  }
+  return <Shell route={route} />;
+}
