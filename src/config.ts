@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -141,9 +143,14 @@ const environmentSchema = z.object({
   MAX_UPLOAD_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']),
   CORS_ORIGINS: list([]),
+  WEB_ENABLED: flag(true),
+  WEB_DIST_DIR: optionalString,
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
+
+/** Where `npm run build:web` writes the web app: `web/dist` of this checkout, wherever it runs from. */
+export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 /** Every variable the configuration reads (.env.example must document each). */
 export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape);
@@ -206,6 +213,8 @@ export interface Config {
   retentionCron: string;
   maxUploadBytes: number;
   smtpUrl?: string;
+  /** The built web app the edge serves at `/` (off: an API-only edge). */
+  web: { enabled: boolean; distDir: string };
 }
 
 export class ConfigError extends Error {
@@ -284,5 +293,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     retentionCron: e.RETENTION_CRON,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     smtpUrl: e.SMTP_URL,
+    // A relative WEB_DIST_DIR is taken from the working directory, like DATA_DIR.
+    web: { enabled: e.WEB_ENABLED, distDir: e.WEB_DIST_DIR ? resolve(e.WEB_DIST_DIR) : DEFAULT_WEB_DIST_DIR },
   };
 }

@@ -19,8 +19,11 @@ import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages/routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { presenceRoutes } from './routes/presence.ts';
+import { promptSuggestionRoutes } from './routes/promptSuggestions.ts';
 import { searchRoutes } from './routes/search/routes.ts';
 import type { AppState } from './state.ts';
+import { APP_CONTENT_SECURITY_POLICY, isAppPath } from './webApp/appPaths.ts';
+import { serveWebApp } from './webApp/serveWebApp.ts';
 
 export const API_PREFIX = '/api/v1';
 const API_VERSION = '1.0.0';
@@ -35,7 +38,12 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.use(httpMetrics(services.metrics));
   app.use(requestLogger(logger));
   app.use(problemResponses());
-  app.use(securityHeaders({ allowPagesUnder: [BULL_BOARD_PATH, '/docs'] }));
+  app.use(
+    securityHeaders({
+      allowPagesUnder: [BULL_BOARD_PATH, '/docs'],
+      webApp: config.web.enabled ? { serves: isAppPath, policy: APP_CONTENT_SECURITY_POLICY } : undefined,
+    }),
+  );
   app.use(
     cors({
       // Only listed origins get CORS headers; an empty list means browsers elsewhere get none.
@@ -60,6 +68,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
     documentRoutes(services),
     searchRoutes(services),
     presenceRoutes(services),
+    promptSuggestionRoutes(services),
     adminRoutes(services),
   ]) {
     api.use(routes.routes(), routes.allowedMethods());
@@ -68,5 +77,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   app.use(api.allowedMethods());
 
   await mountBullBoard(app, services);
+  // Last: only what no route above answered reaches the web app, and it never takes a system path.
+  if (config.web.enabled) app.use(serveWebApp({ distDir: config.web.distDir, logger }));
   return app;
 }

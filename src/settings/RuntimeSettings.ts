@@ -14,6 +14,8 @@ export const SETTING_SCHEMAS = {
   maxTokens: z.number().int().min(16).max(32_768),
   retentionDays: z.number().int().min(0).max(36_500),
   topK: z.number().int().min(1).max(50),
+  /** What an empty conversation offers to send (the web client shows one button each). */
+  promptSuggestions: z.array(text().trim().min(1).max(200)).max(8),
 } as const;
 
 export type SettingKey = keyof typeof SETTING_SCHEMAS;
@@ -22,12 +24,20 @@ export const SETTING_KEYS = Object.keys(SETTING_SCHEMAS) as SettingKey[];
 
 export const isSettingKey = (key: string): key is SettingKey => Object.hasOwn(SETTING_SCHEMAS, key);
 
+const DEFAULT_PROMPT_SUGGESTIONS = [
+  'Explain a concept I am learning, step by step',
+  'Summarise the documents I attached',
+  'Help me write a clear, friendly email',
+  'Plan a weekend trip with a packing list',
+] as const;
+
 export const defaultSettings = (config: Pick<Config, 'groq' | 'retentionDays'>): SettingValues => ({
   model: config.groq.model,
   temperature: 0.7,
   maxTokens: 1_024,
   retentionDays: config.retentionDays,
   topK: 6,
+  promptSuggestions: [...DEFAULT_PROMPT_SUGGESTIONS],
 });
 
 /** Defaults from the configuration, overridden by what is stored (a bad stored value is ignored). */
@@ -41,6 +51,17 @@ export async function readSettings(
     if (parsed.success) values[row.key] = parsed.data;
   }
   return values as SettingValues;
+}
+
+/** One setting: its stored value when valid, else its default. */
+export async function readSetting<K extends SettingKey>(
+  em: EntityManager,
+  config: Pick<Config, 'groq' | 'retentionDays'>,
+  key: K,
+): Promise<SettingValues[K]> {
+  const row = await em.findOne(Setting, { key });
+  const parsed = row ? SETTING_SCHEMAS[key].safeParse(row.value) : undefined;
+  return parsed?.success ? (parsed.data as SettingValues[K]) : defaultSettings(config)[key];
 }
 
 export async function writeSetting<K extends SettingKey>(
