@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
-import { signVerificationToken } from '../../src/auth/emailVerification.ts';
+import { signVerificationToken, verificationLink } from '../../src/auth/emailVerification.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
@@ -191,6 +191,10 @@ describe('accounts and tokens', () => {
         expect(queued).to.have.length(1);
         expect(await queued[0]!.waitUntilFinished(events)).to.deep.equal({ sent: true });
 
+        // The mail opens the web app's page, which calls the API with the token.
+        expect(verificationLink('https://chat.example.com/', 'a b')).to.equal(
+          'https://chat.example.com/verify-email?token=a%20b',
+        );
         const token = await signVerificationToken(edge.runtime.accessTokens, {
           id: session.user.id,
           role: 'user',
@@ -292,7 +296,9 @@ describe('accounts and tokens', () => {
         maxTokens: 1024,
         retentionDays: 30,
         topK: 6,
+        promptSuggestions: defaults.body.promptSuggestions,
       });
+      expect(defaults.body.promptSuggestions).to.have.length(4);
       const changed = await api.request('PUT', '/api/v1/admin/settings/temperature', {
         token: admin,
         body: { value: 0.2 },
@@ -312,6 +318,43 @@ describe('accounts and tokens', () => {
       expect(
         (await api.request('GET', '/api/v1/admin/settings', { token: admin })).body.temperature,
       ).to.equal(0.2);
+    });
+
+    it('serves the prompt suggestions to every user; admins change them within their rules', async () => {
+      const { accessToken } = await api.signup('suggestions');
+      const initial = await api.request('GET', '/api/v1/prompt-suggestions', { token: accessToken });
+      expect(initial.status).to.equal(200);
+      expect(initial.body.suggestions).to.have.length(4);
+      for (const suggestion of initial.body.suggestions) expect(suggestion).to.be.a('string').and.not.empty;
+      expect((await api.request('GET', '/api/v1/prompt-suggestions')).status).to.equal(401);
+
+      const chosen = ['Plan my week', 'Explain this error message'];
+      const changed = await api.request('PUT', '/api/v1/admin/settings/promptSuggestions', {
+        token: admin,
+        body: { value: chosen.map((text) => `  ${text} `) },
+      });
+      expect(changed.status).to.equal(200);
+      expect(changed.body.promptSuggestions).to.deep.equal(chosen);
+      expect(
+        (await api.request('GET', '/api/v1/prompt-suggestions', { token: accessToken })).body.suggestions,
+      ).to.deep.equal(chosen);
+
+      for (const value of [Array(9).fill('too many'), [''], ['x'.repeat(201)], 'not a list', [3]]) {
+        const refused = await api.request('PUT', '/api/v1/admin/settings/promptSuggestions', {
+          token: admin,
+          body: { value },
+        });
+        expect(refused.status, JSON.stringify(value)).to.equal(400);
+      }
+      // None of those reached the store; an empty list (no suggestions) is a valid choice.
+      const none = await api.request('PUT', '/api/v1/admin/settings/promptSuggestions', {
+        token: admin,
+        body: { value: [] },
+      });
+      expect(none.body.promptSuggestions).to.deep.equal([]);
+      expect(
+        (await api.request('GET', '/api/v1/prompt-suggestions', { token: accessToken })).body.suggestions,
+      ).to.deep.equal([]);
     });
 
     it('is closed to users who are not administrators', async () => {

@@ -65,6 +65,7 @@ function toOperation(operation: Operation) {
   return {
     tags: [operation.tag],
     summary: operation.summary,
+    ...(operation.description ? { description: operation.description } : {}),
     operationId: `${operation.method}${operation.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     ...(operation.auth
       ? { security: [{ [operation.auth === 'metrics' ? 'metricsToken' : 'bearer']: [] }] }

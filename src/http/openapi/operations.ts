@@ -31,6 +31,8 @@ export interface Operation {
   path: string;
   tag: string;
   summary: string;
+  /** Longer prose (Markdown), when the summary cannot say it all. */
+  description?: string;
   auth?: 'user' | 'admin' | 'metrics';
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -58,7 +60,12 @@ export const EXAMPLE_ID = '01a2012f-5c3e-7a10-8b2c-4f1c2a3b4c5d';
 const EXAMPLE_ACCOUNT = { email: 'ada@example.com', password: 'correct horse battery' };
 const EXAMPLE_REFRESH = { refreshToken: 'M3q1tdyUoJ8Rk2QxVb0sZc7nWfLh5aPeTg9iYuKd4mE' };
 const REFRESH_REJECTED =
-  'The refresh token is unknown or expired (`refresh_token_invalid`), was logged out (`refresh_token_revoked`), or was already used (`refresh_token_reused`: its family is revoked)';
+  'The refresh token is unknown, expired or missing (`refresh_token_invalid`), was logged out (`refresh_token_revoked`), or was already used (`refresh_token_reused`: its family is revoked). In the cookie variant the answer also clears the cookie';
+/** How the browser variant works, said once for every auth operation that has one. */
+const COOKIE_SESSION =
+  'With `"session": "cookie"` (browsers) the refresh token is not in the JSON: it is set as the cookie `parley_refresh` (HttpOnly; SameSite=Strict; Path=/api/v1/auth; Secure over HTTPS, also per X-Forwarded-Proto with TRUST_PROXY; Max-Age = the refresh token lifetime), and the answer is `{ user, accessToken, expiresIn }`.';
+const FOREIGN_ORIGIN =
+  'A cookie-session request whose `Origin` is not this site (cookie sessions are for the same-origin web app)';
 
 const settingBody = z.object({ value: z.union(Object.values(SETTING_SCHEMAS)) }).strict();
 
@@ -107,49 +114,58 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/auth/signup',
     tag: 'auth',
     summary: 'Create an account',
+    description: COOKIE_SESSION,
     body: signupSchema,
     example: { ...EXAMPLE_ACCOUNT, name: 'Ada' },
     rateLimited: true,
-    responses: { 201: '{ user, accessToken, refreshToken, expiresIn }' },
-    errors: { 409: 'An account with this email address already exists' },
+    responses: { 201: '{ user, accessToken, refreshToken, expiresIn } (cookie variant: no refreshToken)' },
+    errors: { 403: FOREIGN_ORIGIN, 409: 'An account with this email address already exists' },
   },
   {
     method: 'post',
     path: '/api/v1/auth/login',
     tag: 'auth',
     summary: 'Sign in',
+    description: COOKIE_SESSION,
     body: loginSchema,
     example: EXAMPLE_ACCOUNT,
     rateLimited: true,
-    responses: { 200: '{ user, accessToken, refreshToken, expiresIn }' },
-    errors: { 401: 'The email address or the password is not correct' },
+    responses: { 200: '{ user, accessToken, refreshToken, expiresIn } (cookie variant: no refreshToken)' },
+    errors: { 401: 'The email address or the password is not correct', 403: FOREIGN_ORIGIN },
   },
   {
     method: 'post',
     path: '/api/v1/auth/refresh',
     tag: 'auth',
     summary: 'Trade a refresh token for a new pair (rotation; reuse revokes the family)',
+    description:
+      'Body `{ refreshToken }`: answers `{ user, accessToken, refreshToken, expiresIn }`. Body `{}`: the token is the `parley_refresh` cookie (see signup), rotated like a body token: the answer sets the new cookie and is `{ user, accessToken, expiresIn }`.',
     body: refreshSchema,
     example: EXAMPLE_REFRESH,
     rateLimited: true,
-    responses: { 200: 'A new pair' },
-    errors: { 401: REFRESH_REJECTED },
+    responses: { 200: 'A new pair (cookie variant: a new cookie, no refreshToken in the JSON)' },
+    errors: { 401: REFRESH_REJECTED, 403: FOREIGN_ORIGIN },
   },
   {
     method: 'post',
     path: '/api/v1/auth/logout',
     tag: 'auth',
     summary: 'Revoke a refresh token',
+    description:
+      'Body `{ refreshToken }` revokes that token; body `{}` revokes the `parley_refresh` cookie’s token and clears the cookie.',
     body: logoutSchema,
     example: EXAMPLE_REFRESH,
     rateLimited: true,
     responses: { 204: 'Revoked (also when the token was unknown or already revoked)' },
+    errors: { 403: FOREIGN_ORIGIN },
   },
   {
     method: 'get',
     path: '/api/v1/auth/verify',
     tag: 'auth',
     summary: 'Mark the email address verified',
+    description:
+      'The verification mail links to the web app’s page `/verify-email?token=…`, which calls this with the token and shows the outcome.',
     query: verifyQuerySchema,
     rateLimited: true,
     responses: { 200: '{ verified, user }' },
@@ -321,6 +337,15 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: '{ query, mode, items: [{ messageId, conversationId, conversationTitle, role, snippet, createdAt, score }] }',
     },
+  },
+
+  {
+    method: 'get',
+    path: '/api/v1/prompt-suggestions',
+    tag: 'conversations',
+    summary: 'What an empty conversation offers to send (runtime setting `promptSuggestions`)',
+    auth: 'user',
+    responses: { 200: '{ suggestions: string[] }' },
   },
 
   {

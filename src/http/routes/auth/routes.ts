@@ -5,15 +5,44 @@ import { normalizeEmail } from '../../../auth/adminAccount.ts';
 import { VERIFY_EMAIL_PURPOSE } from '../../../auth/emailVerification.ts';
 import { hashPassword, passwordMatches, spendPasswordCheck } from '../../../auth/passwords.ts';
 import { User } from '../../../db/entities/User.ts';
-import { AppError, conflict, unauthorized } from '../../../errors/AppError.ts';
+import { AppError, conflict, forbidden, unauthorized } from '../../../errors/AppError.ts';
 import { presentUser } from '../../../presenters/user.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
 import { byClientIp, rateLimit } from '../../middleware/rateLimit.ts';
-import type { AppState } from '../../state.ts';
+import { fromThisSite } from '../../sameOrigin.ts';
+import type { AppContext, AppState } from '../../state.ts';
 import { parseBody, parseQuery } from '../../validation.ts';
-import { loginSchema, logoutSchema, refreshSchema, signupSchema, verifyQuerySchema } from './schema.ts';
+import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refreshCookie.ts';
+import {
+  loginSchema,
+  logoutSchema,
+  refreshSchema,
+  refreshToken as refreshTokenSchema,
+  signupSchema,
+  verifyQuerySchema,
+} from './schema.ts';
+
+type SessionTransport = 'body' | 'cookie';
+
+/**
+ * The cookie is sent by the browser on its own, so a request that relies on it must come from
+ * a page of this site (SameSite=Strict already keeps other sites' requests cookie-less; this
+ * holds where SameSite does not, e.g. a sibling subdomain, which is same-site).
+ */
+function requireThisSite(ctx: AppContext): void {
+  if (!fromThisSite(ctx))
+    throw forbidden(
+      'Cookie sessions are for pages of this site; other clients send the refresh token in the body.',
+    );
+}
+
+/** The cookie's token if it is well-formed; a malformed one counts as absent. */
+function cookieToken(ctx: AppContext): string | undefined {
+  const value = readRefreshCookie(ctx);
+  return value !== undefined && refreshTokenSchema.safeParse(value).success ? value : undefined;
+}
 
 /** Sign-up, sign-in and token lifecycle under /api/v1/auth. */
 export function authRoutes(services: EdgeServices): Router<AppState> {
@@ -22,16 +51,27 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
   const limited = rateLimit(limiter, 'auth', config.rateLimits.auth, byClientIp);
   const body = jsonBody(config.http.maxJsonBytes);
 
-  /** A fresh access token and a refresh token of `family` (new family when omitted). */
-  const session = async (user: User, refreshToken: string) => ({
-    user: presentUser(user),
-    accessToken: await accessTokens.sign({ userId: user.id, role: user.role }),
-    refreshToken,
-    expiresIn: accessTokens.ttlSeconds,
-  });
+  /**
+   * The answer that starts or continues a session: a fresh access token, and the refresh token
+   * in the JSON (API clients) or only in the httpOnly cookie (browsers: `session: "cookie"`).
+   */
+  const session = async (ctx: AppContext, user: User, refreshToken: string, transport: SessionTransport) => {
+    // Tokens are never for a cache to keep.
+    ctx.set('Cache-Control', 'no-store');
+    const access = {
+      user: presentUser(user),
+      accessToken: await accessTokens.sign({ userId: user.id, role: user.role }),
+    };
+    if (transport === 'cookie') {
+      setRefreshCookie(ctx, refreshToken, refreshTokens.ttlSeconds);
+      return { ...access, expiresIn: accessTokens.ttlSeconds };
+    }
+    return { ...access, refreshToken, expiresIn: accessTokens.ttlSeconds };
+  };
 
   router.post('/signup', limited, body, async (ctx) => {
     const input = parseBody(ctx, signupSchema);
+    if (input.session === 'cookie') requireThisSite(ctx);
     const em = orm.em.fork();
     const user = em.create(User, {
       email: normalizeEmail(input.email),
@@ -52,11 +92,12 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
       logger.warn({ userId: user.id, err: error.message }, 'verification email not queued');
     });
     ctx.status = 201;
-    ctx.body = await session(user, token);
+    ctx.body = await session(ctx, user, token, input.session ?? 'body');
   });
 
   router.post('/login', limited, body, async (ctx) => {
     const input = parseBody(ctx, loginSchema);
+    if (input.session === 'cookie') requireThisSite(ctx);
     const em = orm.em.fork();
     const user = await em.findOne(
       User,
@@ -70,21 +111,40 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
     if (!user || !matches) throw unauthorized('The email address or the password is not correct.');
     const { token } = refreshTokens.issue(em, user);
     await em.flush();
-    ctx.body = await session(user, token);
+    ctx.body = await session(ctx, user, token, input.session ?? 'body');
   });
 
   router.post('/refresh', limited, body, async (ctx) => {
     const input = parseBody(ctx, refreshSchema);
-    const rotation = await orm.em.fork().transactional((em) => refreshTokens.rotate(em, input.refreshToken));
+    const transport: SessionTransport = input.refreshToken === undefined ? 'cookie' : 'body';
+    if (transport === 'cookie') requireThisSite(ctx);
+    const token = input.refreshToken ?? cookieToken(ctx);
+    if (token === undefined) {
+      clearRefreshCookie(ctx);
+      throw new AppError(
+        'refresh_token_invalid',
+        'No refresh token: send { "refreshToken" }, or sign in with session "cookie" first.',
+      );
+    }
+    // A cookie token is rotated exactly like a body token: a spent one coming back revokes its family.
+    const rotation = await orm.em.fork().transactional((em) => refreshTokens.rotate(em, token));
     if (!rotation.ok) {
+      if (transport === 'cookie') clearRefreshCookie(ctx);
       throw new AppError(rotation.reason, rotationMessage[rotation.reason]);
     }
-    ctx.body = await session(rotation.user, rotation.token);
+    ctx.body = await session(ctx, rotation.user, rotation.token, transport);
   });
 
   router.post('/logout', limited, body, async (ctx) => {
     const input = parseBody(ctx, logoutSchema);
-    await refreshTokens.revoke(orm.em.fork(), input.refreshToken);
+    if (input.refreshToken === undefined) {
+      requireThisSite(ctx);
+      const token = cookieToken(ctx);
+      if (token !== undefined) await refreshTokens.revoke(orm.em.fork(), token);
+      clearRefreshCookie(ctx);
+    } else {
+      await refreshTokens.revoke(orm.em.fork(), input.refreshToken);
+    }
     ctx.status = 204;
   });
 
