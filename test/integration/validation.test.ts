@@ -133,13 +133,18 @@ describe('bad input on every JSON body → 400 with field-level errors', () => {
           body: { email: 'a@example.com', password: 'x', remember: true },
           paths: ['body.remember'],
         },
+        {
+          name: 'an unknown session kind',
+          body: { email: 'a@example.com', password: 'x', session: 'localStorage' },
+          paths: ['body.session'],
+        },
       ],
     },
     ...(['refresh', 'logout'] as const).map((route) => ({
       method: 'POST',
       path: () => `/api/v1/auth/${route}`,
+      // `{}` is valid: the browser's variant, whose token is the session cookie (authCookie.test.ts).
       cases: [
-        { name: 'missing fields', body: {}, paths: ['body.refreshToken'] },
         { name: 'wrong types', body: { refreshToken: 7 }, paths: ['body.refreshToken'] },
         { name: 'oversized strings', body: { refreshToken: long(500) }, paths: ['body.refreshToken'] },
         { name: 'unknown fields', body: { refreshToken: 'x', all: true }, paths: ['body.all'] },
