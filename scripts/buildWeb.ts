@@ -9,7 +9,7 @@ import { brotliCompress, constants, gzip } from 'node:zlib';
 /**
  * `npm run build:web`: builds the web client (web/) with Vite into web/dist, then writes a .br
  * and a .gz next to every compressible file, which the edge serves to clients that accept them.
- * `ensureWebBuilt()` skips all of it while web/dist/index.html is newer than every source file,
+ * `ensureWebBuilt()` skips all of it while the last build is newer than every source file,
  * so `npm start` (its prestart hook) and the tests' `before` cost a directory walk when nothing
  * changed. Paths come from this file's location, never from the working directory.
  */
@@ -31,6 +31,11 @@ const COMPRESSIBLE = new Set([
   '.map',
   '.wasm',
 ]);
+/**
+ * Written last into a finished build: web/dist made some other way (a bare `vite build`, without
+ * the compressed files) or cut short is not taken as current. A dot file, so the edge never serves it.
+ */
+const BUILD_MARK = '.parley-build';
 /** Below this, compression saves less than a packet. */
 const MIN_COMPRESSIBLE_BYTES = 256;
 
@@ -70,7 +75,7 @@ async function buildIfStale({
 }
 
 async function isCurrent(): Promise<boolean> {
-  const built = await stat(join(WEB_DIST_DIR, 'index.html')).catch(() => undefined);
+  const built = await stat(join(WEB_DIST_DIR, BUILD_MARK)).catch(() => undefined);
   if (!built) return false;
   return (await newestSourceTime(WEB_DIR, true)) < built.mtimeMs;
 }
@@ -109,6 +114,7 @@ async function build(): Promise<void> {
       build: { outDir: staging, emptyOutDir: true },
     });
     await compressFiles(staging);
+    await writeFile(join(staging, BUILD_MARK), `${new Date().toISOString()}\n`);
     await swapIn(staging);
   } finally {
     await rm(staging, { recursive: true, force: true });
