@@ -3,7 +3,8 @@
 #   web (default)   node src/web.ts
 #   worker          node workers/index.ts      (WORKER_QUEUES=chat,ingest,maintenance)
 #   migrations      node src/migrate.ts
-# TypeScript runs directly on Node 24 (native type stripping); there is no build step.
+# TypeScript runs directly on Node 24 (native type stripping); the only build is the web client's
+# (web/ → web/dist with Vite), made in its own stage; the runtime image carries just its output.
 # Both roles need DATABASE_URL (Postgres with pgvector) and REDIS_URL; see docker-compose.yml.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -22,6 +23,21 @@ RUN --mount=type=cache,target=/root/.npm \
     || { echo "WARNING: npm ci refused package-lock.json; installing from it with npm install" >&2; \
          npm install --omit=dev --no-save --no-audit --no-fund; }
 
+# ---- the web client: every dependency (Vite and the client's libraries), then the build ----
+FROM ${NODE_IMAGE} AS web-build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# --ignore-scripts: the client build needs no install script (the `node` devDependency's would
+# fetch a second Node; the image's own Node 24 runs the build). Same lockfile fallback as above.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund \
+    || { echo "WARNING: npm ci refused package-lock.json; installing from it with npm install" >&2; \
+         npm install --ignore-scripts --no-save --no-audit --no-fund; }
+COPY scripts/buildWeb.ts ./scripts/
+COPY web ./web
+# web/dist, .br and .gz of each file; --force: never trust a dist that came with the context.
+RUN node scripts/buildWeb.ts --force
+
 # ---- runtime ----------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -34,6 +50,8 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY src ./src
 COPY workers ./workers
+# The built web client, served by the web role at / (WEB_DIST_DIR defaults to /app/web/dist).
+COPY --from=web-build /app/web/dist ./web/dist
 RUN mkdir -p /app/.data && chown node:node /app/.data
 
 USER node
