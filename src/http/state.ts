@@ -19,6 +19,8 @@ export interface AppState {
   user: User;
   /** fileUpload(): the one file read from the multipart body. */
   upload: UploadedFile;
+  /** The metrics' route label of an answer no router made (the web app's files and pages). */
+  routeLabel?: string;
 }
 
 /** Any request's context, in app-level middleware. */

@@ -11,6 +11,7 @@ export const httpMetrics =
     } finally {
       const route =
         (ctx as { _matchedRoute?: string })._matchedRoute ??
+        (ctx.state as { routeLabel?: string }).routeLabel ??
         (ctx.path.startsWith('/admin/queues') ? '/admin/queues' : 'unmatched');
       stop({ route: String(route), status: String(ctx.status) });
     }

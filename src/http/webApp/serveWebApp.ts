@@ -33,6 +33,8 @@ export function serveWebApp(options: { distDir: string; logger: Logger }): AppMi
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || isSystemPath(ctx.path)) return next();
     const file = appFile(ctx.path);
     if (file === undefined) return next();
+    // Two labels, not one per path: asset names change with every build.
+    ctx.state.routeLabel = file.startsWith(HASHED_ASSETS) ? '/assets/*' : '/ (web app)';
     if (await sendFile(ctx, distDir, file || 'index.html')) return;
     // A missing file (it has an extension) is a 404; anything else is a page of the app.
     if (extname(file) !== '') return next();
