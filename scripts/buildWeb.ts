@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
@@ -32,52 +32,56 @@ const COMPRESSIBLE = new Set([
   '.wasm',
 ]);
 /**
- * Written last into a finished build: web/dist made some other way (a bare `vite build`, without
+ * Written last into a finished build: a dist made some other way (a bare `vite build`, without
  * the compressed files) or cut short is not taken as current. A dot file, so the edge never serves it.
  */
-const BUILD_MARK = '.parley-build';
+export const BUILD_MARK = '.parley-build';
 /** Below this, compression saves less than a packet. */
 const MIN_COMPRESSIBLE_BYTES = 256;
 
-let running: Promise<string> | undefined;
-
-/** Builds web/dist when it is missing or older than a source file; returns its path. */
-export function ensureWebBuilt(
-  options: { force?: boolean; log?: (line: string) => void } = {},
-): Promise<string> {
-  // One build per process at a time: concurrent callers share it.
-  running ??= buildIfStale(options).finally(() => {
-    running = undefined;
-  });
-  return running;
-}
-
-async function buildIfStale({
-  force = false,
-  log = () => {},
-}: {
+export interface BuildOptions {
+  /** Build even when the last build is current (`npm run build:web`). */
   force?: boolean;
   log?: (line: string) => void;
-}) {
-  if (!existsSync(join(WEB_DIR, 'index.html'))) {
-    // An image that carries only the built app (no sources) serves what it has.
-    log('web/ has no sources here; serving web/dist as it is');
-    return WEB_DIST_DIR;
-  }
-  if (!force && (await isCurrent())) {
-    log('web app is up to date (web/dist)');
-    return WEB_DIST_DIR;
-  }
-  const started = performance.now();
-  await build();
-  log(`web app built into web/dist in ${((performance.now() - started) / 1_000).toFixed(1)} s`);
-  return WEB_DIST_DIR;
+  /** The Vite project (its vite.config.ts builds into `dist`); web/ of this checkout by default. */
+  webDir?: string;
 }
 
-async function isCurrent(): Promise<boolean> {
-  const built = await stat(join(WEB_DIST_DIR, BUILD_MARK)).catch(() => undefined);
+const running = new Map<string, Promise<string>>();
+
+/** Builds `<webDir>/dist` when it is missing or older than a source file; returns its path. */
+export function ensureWebBuilt(options: BuildOptions = {}): Promise<string> {
+  const webDir = resolve(options.webDir ?? WEB_DIR);
+  // One build per project and process at a time: concurrent callers share it.
+  let build = running.get(webDir);
+  if (!build) {
+    build = buildIfStale(webDir, options).finally(() => running.delete(webDir));
+    running.set(webDir, build);
+  }
+  return build;
+}
+
+async function buildIfStale(webDir: string, { force = false, log = () => {} }: BuildOptions) {
+  const distDir = join(webDir, 'dist');
+  if (!existsSync(join(webDir, 'index.html'))) {
+    // An image that carries only the built app (no sources) serves what it has.
+    log('web/ has no sources here; serving web/dist as it is');
+    return distDir;
+  }
+  if (!force && (await isCurrent(webDir, distDir))) {
+    log('web app is up to date (web/dist)');
+    return distDir;
+  }
+  const started = performance.now();
+  await build(webDir, distDir);
+  log(`web app built into web/dist in ${((performance.now() - started) / 1_000).toFixed(1)} s`);
+  return distDir;
+}
+
+async function isCurrent(webDir: string, distDir: string): Promise<boolean> {
+  const built = await stat(join(distDir, BUILD_MARK)).catch(() => undefined);
   if (!built) return false;
-  return (await newestSourceTime(WEB_DIR, true)) < built.mtimeMs;
+  return (await newestSourceTime(webDir, true)) < built.mtimeMs;
 }
 
 /** The newest mtime of the files and folders under `dir` (web/'s own changes with every build). */
@@ -94,9 +98,9 @@ async function newestSourceTime(dir: string, top = false): Promise<number> {
 
 /**
  * Builds into a folder of its own and swaps it in, so a server never reads a half-written
- * web/dist, and two processes building at once do not write into one folder.
+ * dist, and two processes building at once do not write into one folder.
  */
-async function build(): Promise<void> {
+async function build(webDir: string, distDir: string): Promise<void> {
   let vite: typeof import('vite');
   try {
     vite = await import('vite');
@@ -105,29 +109,29 @@ async function build(): Promise<void> {
       'Building the web app needs the dev dependencies (vite): run `npm install` (without --omit=dev).',
     );
   }
-  const staging = join(WEB_DIR, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = join(webDir, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await vite.build({
-      configFile: join(WEB_DIR, 'vite.config.ts'),
+      configFile: join(webDir, 'vite.config.ts'),
       mode: 'production',
       logLevel: 'warn',
       build: { outDir: staging, emptyOutDir: true },
     });
     await compressFiles(staging);
     await writeFile(join(staging, BUILD_MARK), `${new Date().toISOString()}\n`);
-    await swapIn(staging);
+    await swapIn(webDir, staging, distDir);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
 }
 
-async function swapIn(staging: string): Promise<void> {
-  const old = join(WEB_DIR, `.dist-old-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await rename(WEB_DIST_DIR, old).catch((error: NodeJS.ErrnoException) => {
+async function swapIn(webDir: string, staging: string, distDir: string): Promise<void> {
+  const old = join(webDir, `.dist-old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await rename(distDir, old).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
   try {
-    await rename(staging, WEB_DIST_DIR);
+    await rename(staging, distDir);
   } catch (error) {
     // Another process swapped its build in meanwhile: the same sources, so that one serves.
     const code = (error as NodeJS.ErrnoException).code;
