@@ -81,6 +81,8 @@ describe('browser sessions: the refresh token in an httpOnly cookie', () => {
       QUEUE_PREFIX: uniqueQueuePrefix('authcookie'),
       // Behind a TLS-terminating proxy: X-Forwarded-Proto says whether the browser used HTTPS.
       TRUST_PROXY: 'true',
+      // How users reach it: a page there counts as this site even where a proxy rewrites Host.
+      PUBLIC_URL: 'https://chat.example.com/',
     });
     host = new URL(edge.url).host;
   });
@@ -170,7 +172,12 @@ describe('browser sessions: the refresh token in an httpOnly cookie', () => {
 
   it('refuses cookie requests from pages of other origins, and leaves the token as it was', async () => {
     const { credentials, token } = await cookieSession();
-    for (const origin of ['https://evil.example', 'null', `http://${host}.evil.example`]) {
+    for (const origin of [
+      'https://evil.example',
+      'null',
+      `http://${host}.evil.example`,
+      'http://chat.example.com',
+    ]) {
       const refresh = await post('/refresh', {}, { cookie: token, origin });
       expect(refresh.status, origin).to.equal(403);
       expect(refresh.body.code).to.equal('forbidden');
@@ -187,8 +194,14 @@ describe('browser sessions: the refresh token in an httpOnly cookie', () => {
     // Nothing above spent or revoked the token: this site's page still refreshes with it.
     const own = await post('/refresh', {}, { cookie: token });
     expect(own.status).to.equal(200);
+    const viaPublicUrl = await post(
+      '/refresh',
+      {},
+      { cookie: own.cookie!.value, origin: 'https://chat.example.com' },
+    );
+    expect(viaPublicUrl.status).to.equal(200);
     // Programs send no Origin; they may use the cookie variant as well.
-    const program = await post('/refresh', {}, { cookie: own.cookie!.value, origin: null });
+    const program = await post('/refresh', {}, { cookie: viaPublicUrl.cookie!.value, origin: null });
     expect(program.status).to.equal(200);
   });
 

@@ -31,8 +31,8 @@ type SessionTransport = 'body' | 'cookie';
  * a page of this site (SameSite=Strict already keeps other sites' requests cookie-less; this
  * holds where SameSite does not, e.g. a sibling subdomain, which is same-site).
  */
-function requireThisSite(ctx: AppContext): void {
-  if (!fromThisSite(ctx))
+function requireThisSite(ctx: AppContext, publicUrl: string | undefined): void {
+  if (!fromThisSite(ctx, publicUrl))
     throw forbidden(
       'Cookie sessions are for pages of this site; other clients send the refresh token in the body.',
     );
@@ -71,7 +71,7 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
 
   router.post('/signup', limited, body, async (ctx) => {
     const input = parseBody(ctx, signupSchema);
-    if (input.session === 'cookie') requireThisSite(ctx);
+    if (input.session === 'cookie') requireThisSite(ctx, config.http.publicUrl);
     const em = orm.em.fork();
     const user = em.create(User, {
       email: normalizeEmail(input.email),
@@ -97,7 +97,7 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
 
   router.post('/login', limited, body, async (ctx) => {
     const input = parseBody(ctx, loginSchema);
-    if (input.session === 'cookie') requireThisSite(ctx);
+    if (input.session === 'cookie') requireThisSite(ctx, config.http.publicUrl);
     const em = orm.em.fork();
     const user = await em.findOne(
       User,
@@ -117,7 +117,7 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
   router.post('/refresh', limited, body, async (ctx) => {
     const input = parseBody(ctx, refreshSchema);
     const transport: SessionTransport = input.refreshToken === undefined ? 'cookie' : 'body';
-    if (transport === 'cookie') requireThisSite(ctx);
+    if (transport === 'cookie') requireThisSite(ctx, config.http.publicUrl);
     const token = input.refreshToken ?? cookieToken(ctx);
     if (token === undefined) {
       clearRefreshCookie(ctx);
@@ -138,7 +138,7 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
   router.post('/logout', limited, body, async (ctx) => {
     const input = parseBody(ctx, logoutSchema);
     if (input.refreshToken === undefined) {
-      requireThisSite(ctx);
+      requireThisSite(ctx, config.http.publicUrl);
       const token = cookieToken(ctx);
       if (token !== undefined) await refreshTokens.revoke(orm.em.fork(), token);
       clearRefreshCookie(ctx);
