@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
+import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
 import { createRealtimeEmitter } from '../src/relay/emitter.ts';
 import { Notifier } from '../src/relay/Notifier.ts';
 import type { Runtime } from '../src/runtime.ts';
@@ -36,7 +37,8 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive
     // through Redis (an old or foreign producer), so the lookup may miss.
     const queueTasks: Partial<Record<string, Task<unknown>>> = tasks[queueName];
-    const worker = new Worker(
+    // Each job starts as it is fetched, not after the whole burst has been fetched.
+    const worker = new StartAsFetchedWorker(
       queueName,
       async (job: Job, _token?: string, signal?: AbortSignal) => {
         const task = queueTasks[job.name];
