@@ -272,7 +272,9 @@ describe('streaming chat: send → queue → worker → Groq → every tab', fun
   });
 
   it('survives kill -9 of the worker mid-stream: the message ends failed and the client is told', async () => {
-    stub.configure({ tokensPerSecond: 20, answerTokens: 200 });
+    // Long enough (250 s) that the answer is still streaming whenever the survivor is up, however
+    // slowly it starts on a busy machine; the kill ends the stream.
+    stub.configure({ tokensPerSecond: 20, answerTokens: 5_000 });
     await worker.stop('SIGTERM');
     const doomed = await ChildService.start('workers/index.ts', workerEnv(), 'workers started');
     try {
