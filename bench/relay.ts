@@ -870,6 +870,18 @@ const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'm
 const cores = availableParallelism();
 const DISTURBED_SHARE = 0.1;
 const otherShare = (result: RunResult) => result.otherCpuSeconds / (cores * (result.windowMs / 1_000));
+/** How much of the whole machine was busy over a run: near 100 % means the cores were the limit. */
+const busyShare = (result: RunResult) => result.machineBusySeconds / (cores * (result.windowMs / 1_000));
+/** The pipeline process (or service) that used the most CPU over a run, as a share of one core:
+ * a Node process near 100 % is saturated, whatever the machine has left. */
+const busiest = (result: RunResult) => {
+  const seconds = [
+    ...result.processes.map(({ label, cpuSeconds }) => [label, cpuSeconds] as const),
+    ['redis', result.redisCpuSeconds] as const,
+    ['postgres (all backends)', result.postgresCpuSeconds] as const,
+  ].sort((a, b) => b[1] - a[1])[0];
+  return seconds ? `${seconds[0]} ${fixed((100 * seconds[1]) / (result.windowMs / 1_000), 0)}%` : '';
+};
 const sumCpu = (result: RunResult, match: (label: string) => boolean) =>
   result.processes.filter(({ label }) => match(label)).reduce((sum, figures) => sum + figures.cpuSeconds, 0);
 const isWorker = (label: string) => label.startsWith('worker');
@@ -1119,6 +1131,8 @@ function report(
       ratio(services, base),
       `${fixed(pipeline.benchCpuSeconds, 2)} / ${fixed(baseline.benchCpuSeconds, 2)}`,
       `${fixed(100 * otherShare(pipeline), 0)}% / ${fixed(100 * otherShare(baseline), 0)}%`,
+      `${fixed(100 * busyShare(pipeline), 0)}% / ${fixed(100 * busyShare(baseline), 0)}%`,
+      busiest(pipeline),
       [...pipeline.processes, ...baseline.processes]
         .map((figures) => fixed(figures.memory.peakMb, 0))
         .join(' / '),
@@ -1146,6 +1160,8 @@ function report(
         'ratio all',
         'bench pipe / base',
         'other load pipe / base',
+        'machine busy pipe / base',
+        'busiest pipeline process (of one core)',
         `peak RSS MiB ${['edge', ...Array.from({ length: options.chatWorkers }, (_, index) => `w${index + 1}`), 'base'].join(' / ')}`,
       ],
       cpuRows,
@@ -1156,8 +1172,9 @@ function report(
     '   ratio e+w = (edge + workers) / baseline server; ratio all = (edge + workers + redis + pg) / baseline server;',
   );
   out(
-    '   bench = this process (clients + stub), the same work on both sides; other load = CPU nobody measured / all cores',
+    '   bench = this process (clients + stub), the same work on both sides; other load = CPU nobody measured / all cores;',
   );
+  out(`   machine busy = all CPU used on the machine / all ${cores} cores over the run's window`);
 
   const short = results.find(
     (result) =>
