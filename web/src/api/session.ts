@@ -16,18 +16,43 @@ export const isAdmin = computed(() => currentUser.value?.role === 'admin');
 let accessToken: string | null = null;
 let refreshing: Promise<boolean> | null = null;
 
+/**
+ * Whether this browser signed in before: not a secret (no token), only spares a first-time
+ * visitor the refresh call that would fail with a 401 (which the browser logs as a console error).
+ */
+const HINT_KEY = 'parley.hasSession';
+const hint = {
+  get: () => {
+    try {
+      return localStorage.getItem(HINT_KEY) === '1';
+    } catch {
+      return true;
+    }
+  },
+  set: (on: boolean) => {
+    try {
+      if (on) localStorage.setItem(HINT_KEY, '1');
+      else localStorage.removeItem(HINT_KEY);
+    } catch {
+      // Storage disabled: every load simply tries the refresh.
+    }
+  },
+};
+
 export const getAccessToken = () => accessToken;
 
 function accept(grant: SessionGrant) {
   accessToken = grant.accessToken;
   currentUser.value = grant.user;
   sessionState.value = 'signedIn';
+  hint.set(true);
 }
 
 function forget() {
   accessToken = null;
   currentUser.value = null;
   sessionState.value = 'signedOut';
+  hint.set(false);
 }
 
 /** One refresh at a time: concurrent 401s (HTTP and socket) share the same rotation. */
@@ -49,7 +74,14 @@ export function refreshSession(): Promise<boolean> {
 
 useAuthHooks({ token: getAccessToken, refresh: refreshSession });
 
-export const restoreSession = () => refreshSession();
+/** On page load: the cookie (if any) buys a fresh access token. */
+export async function restoreSession(): Promise<boolean> {
+  if (!hint.get()) {
+    forget();
+    return false;
+  }
+  return refreshSession();
+}
 
 export async function signIn(email: string, password: string) {
   accept(

@@ -232,12 +232,11 @@ export function ConversationView({ id, jumpTo }: { id: string | null; jumpTo: st
         <AttachDialog
           attached={(conversation.documents ?? []).map((document) => document.id)}
           onCancel={() => (attaching.value = false)}
-          onDone={(documentIds) =>
-            void act(async () => {
-              await updateConversation(conversation.id, { documentIds });
-              attaching.value = false;
-            })
-          }
+          onDone={(documentIds) => {
+            // Closed at once (focus returns to the page); a failed save shows as an alert.
+            attaching.value = false;
+            void act(() => updateConversation(conversation.id, { documentIds }));
+          }}
         />
       )}
     </main>

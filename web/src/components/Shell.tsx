@@ -1,7 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { isAdmin, signOut } from '../api/session.ts';
-import { location, type Route } from '../router.ts';
+import { location, navigate, type Route } from '../router.ts';
 import { AdminView } from './AdminView.tsx';
 import { ConversationView } from './ConversationView.tsx';
 import { DocumentsView } from './DocumentsView.tsx';
@@ -45,7 +45,11 @@ export function Shell({ route }: { route: Route }) {
               Admin
             </a>
           )}
-          <button type="button" class="link-button" onClick={() => void signOut()}>
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => void signOut().finally(() => navigate('/signin', { replace: true }))}
+          >
             Sign out
           </button>
         </nav>

@@ -95,9 +95,11 @@ export function touchConversation(id: string) {
 }
 
 onServerEvent('conversation:updated', ({ conversationId, title }) => {
-  const found = conversations.value.find((item) => item.id === conversationId);
-  if (found) upsertConversation({ ...found, title }, false);
-  else if (currentConversation.value?.id === conversationId)
+  if (conversations.value.some((item) => item.id === conversationId))
+    conversations.value = conversations.value.map((item) =>
+      item.id === conversationId ? { ...item, title } : item,
+    );
+  if (currentConversation.value?.id === conversationId)
     currentConversation.value = { ...currentConversation.value, title };
 });
 
