@@ -242,4 +242,30 @@ describe('the web app served by the edge', () => {
       expect(session.accessToken).to.be.a('string');
     });
   });
+  describe('on an API-only edge (WEB_ENABLED=false)', () => {
+    let apiOnly: TestEdge;
+
+    before(async () => {
+      apiOnly = await startInProcessEdge({
+        DATABASE_URL: await createTestDatabase('webdisabled'),
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: uniqueQueuePrefix('webdisabled'),
+        WEB_ENABLED: 'false',
+        WEB_DIST_DIR: dist,
+      });
+    });
+    after(() => apiOnly?.stop());
+
+    it('serves no page, not even a built one, and keeps the API’s policy everywhere', async () => {
+      for (const path of ['/', '/c/abc', '/assets/index-Bx7k2Q.js']) {
+        const response = await raw(apiOnly.url, path);
+        expect(response.status, path).to.equal(404);
+        expect(json(response).code, path).to.equal('not_found');
+        expect(response.headers['content-security-policy'], path).to.equal(
+          "default-src 'none'; frame-ancestors 'none'",
+        );
+      }
+      expect((await raw(apiOnly.url, '/health')).status).to.equal(200);
+    });
+  });
 });
