@@ -242,6 +242,7 @@ describe('the web app served by the edge', () => {
       expect(session.accessToken).to.be.a('string');
     });
   });
+
   describe('on an API-only edge (WEB_ENABLED=false)', () => {
     let apiOnly: TestEdge;
 
