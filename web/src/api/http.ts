@@ -50,9 +50,12 @@ export interface RequestOptions {
 }
 
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const tokenUsed = auth.token();
   let response = await send(method, path, options);
   if (response.status === 401 && !options.anonymous && (await isExpiredToken(response.clone()))) {
-    if (await auth.refresh()) response = await send(method, path, options);
+    // Someone refreshed while this call was out: retry with that token instead of rotating again.
+    const renewed = auth.token() !== tokenUsed || (await auth.refresh());
+    if (renewed) response = await send(method, path, options);
   }
   options.onResponse?.(response);
   return parse<T>(response);

@@ -55,9 +55,19 @@ function forget() {
   hint.set(false);
 }
 
+const rotate = () => api<SessionGrant>('POST', '/api/v1/auth/refresh', { body: {}, anonymous: true });
+
+/**
+ * Refresh tokens are single-use: two tabs rotating the same cookie at once would look like a
+ * stolen token and end the session. A Web Lock makes the tabs of this origin take turns, so the
+ * second one sends the cookie the first one just received.
+ */
+const rotateInTurn = (): Promise<SessionGrant> =>
+  'locks' in navigator ? navigator.locks.request('parley-refresh', rotate) : rotate();
+
 /** One refresh at a time: concurrent 401s (HTTP and socket) share the same rotation. */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= api<SessionGrant>('POST', '/api/v1/auth/refresh', { body: {}, anonymous: true })
+  refreshing ??= rotateInTurn()
     .then((grant) => {
       accept(grant);
       return true;

@@ -4,6 +4,7 @@ import { ApiError, api } from '../api/http.ts';
 import { currentUser } from '../api/session.ts';
 import type { MaintenanceReport, Page, RuntimeSettings, User } from '../api/types.ts';
 import { loadSuggestions } from '../state/suggestions.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 
 const describe = (error: unknown) =>
   error instanceof ApiError ? error.describe() : 'The server could not be reached.';
@@ -140,6 +141,7 @@ function UsersSection() {
   const users = useSignal<User[]>([]);
   const cursor = useSignal<string | null>(null);
   const error = useSignal<string | null>(null);
+  const deleting = useSignal<User | null>(null);
 
   async function load(more = false) {
     try {
@@ -219,7 +221,13 @@ function UsersSection() {
                         >
                           {user.disabled ? `Enable ${user.email}` : `Disable ${user.email}`}
                         </button>
-                        <button type="button" class="ghost danger-text" onClick={() => void remove(user)}>
+                        <button
+                          type="button"
+                          class="ghost danger-text"
+                          onClick={() => {
+                            deleting.value = user;
+                          }}
+                        >
                           Delete {user.email}
                         </button>
                       </>
@@ -231,6 +239,21 @@ function UsersSection() {
           </tbody>
         </table>
       </div>
+      {deleting.value && (
+        <ConfirmDialog
+          title="Delete this user?"
+          onCancel={() => {
+            deleting.value = null;
+          }}
+          onConfirm={() => {
+            const user = deleting.value!;
+            deleting.value = null;
+            void remove(user);
+          }}
+        >
+          <p>{deleting.value.email} and all their conversations and documents will be removed.</p>
+        </ConfirmDialog>
+      )}
       {cursor.value && (
         <button type="button" class="secondary" onClick={() => void load(true)}>
           Load more

@@ -22,8 +22,8 @@ import {
 } from '../state/thread.ts';
 import { AttachDialog } from './AttachDialog.tsx';
 import { Composer } from './Composer.tsx';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { MessageList } from './MessageList.tsx';
-import { Modal } from './Modal.tsx';
 import { Suggestions } from './Suggestions.tsx';
 
 /** One conversation (or, with `id` null, a new one that starts with the first message). */
@@ -205,28 +205,21 @@ export function ConversationView({ id, jumpTo }: { id: string | null; jumpTo: st
       </div>
 
       {confirmingDelete.value && conversation && (
-        <Modal label="Delete conversation" onClose={() => (confirmingDelete.value = false)}>
-          <h2>Delete this conversation?</h2>
+        <ConfirmDialog
+          title="Delete this conversation?"
+          onCancel={() => {
+            confirmingDelete.value = false;
+          }}
+          onConfirm={() => {
+            confirmingDelete.value = false;
+            void act(async () => {
+              await deleteConversation(conversation.id);
+              navigate('/', { replace: true });
+            });
+          }}
+        >
           <p>“{displayTitle(conversation)}” and all its messages will be removed.</p>
-          <div class="dialog-actions">
-            <button type="button" class="secondary" onClick={() => (confirmingDelete.value = false)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              class="danger"
-              onClick={() =>
-                void act(async () => {
-                  await deleteConversation(conversation.id);
-                  confirmingDelete.value = false;
-                  navigate('/', { replace: true });
-                })
-              }
-            >
-              Delete
-            </button>
-          </div>
-        </Modal>
+        </ConfirmDialog>
       )}
       {attaching.value && conversation && (
         <AttachDialog

@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { ApiError } from '../api/http.ts';
+import type { DocumentInfo } from '../api/types.ts';
 import {
   deleteDocument,
   documents,
@@ -13,12 +14,14 @@ import {
   uploadFiles,
   uploadNotices,
 } from '../state/documents.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 
 /** Upload (picker or drop), live ingestion progress, failures in words, deletion. */
 export function DocumentsView() {
   const dragging = useSignal(false);
   const uploading = useSignal(false);
   const error = useSignal<string | null>(null);
+  const deleting = useSignal<DocumentInfo | null>(null);
 
   useEffect(() => {
     void loadDocuments().catch((caught: unknown) => {
@@ -104,12 +107,33 @@ export function DocumentsView() {
             {document.status === 'processing' && (
               <progress max={1} value={document.progress} aria-label={`${document.filename} progress`} />
             )}
-            <button type="button" class="ghost" onClick={() => void remove(document.id)}>
+            <button
+              type="button"
+              class="ghost"
+              onClick={() => {
+                deleting.value = document;
+              }}
+            >
               Delete {document.filename}
             </button>
           </li>
         ))}
       </ul>
+      {deleting.value && (
+        <ConfirmDialog
+          title="Delete this document?"
+          onCancel={() => {
+            deleting.value = null;
+          }}
+          onConfirm={() => {
+            const id = deleting.value!.id;
+            deleting.value = null;
+            void remove(id);
+          }}
+        >
+          <p>“{deleting.value.filename}” and its passages will be removed; answers no longer cite it.</p>
+        </ConfirmDialog>
+      )}
       {documentsCursor.value && (
         <button type="button" class="secondary" onClick={() => void loadMoreDocuments()}>
           Load more
