@@ -69,17 +69,19 @@ export function MessageList({ jumpTo }: { jumpTo: string | null }) {
   useEffect(() => {
     if (!jumpTo || !threadLoaded.value) return;
     let cancelled = false;
-    void revealMessage(jumpTo).then((found) => {
-      if (cancelled || !found) return;
-      requestAnimationFrame(() => {
-        const target = log.current?.querySelector<HTMLElement>(`[data-message-id="${jumpTo}"]`);
-        if (!target) return;
-        follow.current = false;
-        target.scrollIntoView({ block: 'center' });
-        target.classList.add('highlight');
-        target.focus({ preventScroll: true });
+    void revealMessage(jumpTo)
+      .catch(() => false)
+      .then((found) => {
+        if (cancelled || !found) return;
+        requestAnimationFrame(() => {
+          const target = log.current?.querySelector<HTMLElement>(`[data-message-id="${jumpTo}"]`);
+          if (!target) return;
+          follow.current = false;
+          target.scrollIntoView({ block: 'center' });
+          target.classList.add('highlight');
+          target.focus({ preventScroll: true });
+        });
       });
-    });
     return () => {
       cancelled = true;
     };

@@ -69,20 +69,27 @@ export function closeThread() {
   threadLoaded.value = false;
 }
 
-export async function loadOlder() {
+let olderLoad: Promise<void> | null = null;
+
+/** The next older page; callers during a load share it (a jump waits for the scroll's load). */
+export function loadOlder(): Promise<void> {
   const id = threadId.value;
   const cursor = olderCursor.value;
-  if (!id || !cursor || loadingOlder.value) return;
-  loadingOlder.value = true;
-  try {
-    const page = await api<Page<Message>>('GET', pagePath(id, cursor));
-    if (threadId.value !== id) return;
-    adopt(page.items);
-    messages.value = merge(messages.value, page.items);
-    olderCursor.value = page.nextCursor;
-  } finally {
-    loadingOlder.value = false;
-  }
+  if (!id || !cursor) return Promise.resolve();
+  olderLoad ??= (async () => {
+    loadingOlder.value = true;
+    try {
+      const page = await api<Page<Message>>('GET', pagePath(id, cursor));
+      if (threadId.value !== id) return;
+      adopt(page.items);
+      messages.value = merge(messages.value, page.items);
+      olderCursor.value = page.nextCursor;
+    } finally {
+      loadingOlder.value = false;
+      olderLoad = null;
+    }
+  })();
+  return olderLoad;
 }
 
 let tailRefresh: Promise<void> | null = null;
