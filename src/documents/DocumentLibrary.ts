@@ -9,10 +9,11 @@ import type { Orm } from '../db/orm.ts';
 import { AppError } from '../errors/AppError.ts';
 import { DOCUMENT_MIME, detectDocumentKind } from '../ingest/documentKind.ts';
 import type { Logger } from '../logger.ts';
-import { deleteOwnDocument } from '../policies/ownership.ts';
+import { deleteOwnDocument, findOwnDocument } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
 import { ingestJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
+import { deleteChunksInBatches, dropOwnIndexIfSmall } from './chunkDeletion.ts';
 
 export interface Upload {
   filename: string;
@@ -81,7 +82,13 @@ export class DocumentLibrary {
   }
 
   async remove(user: User, id: string): Promise<boolean> {
-    if (!(await deleteOwnDocument(this.orm.em.fork(), user, id))) return false;
+    const em = this.orm.em.fork();
+    if (!(await findOwnDocument(em, user, id))) return false;
+    // Chunks first, in short batches, then the document (its file and any chunk an ingest job
+    // stored meanwhile cascade with it).
+    const chunks = await deleteChunksInBatches(em, { documentId: id, userId: user.id });
+    if (!(await deleteOwnDocument(em, user, id))) return false;
+    if (chunks > 0) await dropOwnIndexIfSmall(em, user.id);
     await this.jobs.stop('ingest', ingestJobId(id)).catch((error: Error) =>
       // The rows are gone, so a job that keeps running stores nothing; this only saves work.
       this.logger.warn({ documentId: id, err: error.message }, 'ingest job not stopped'),

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { arrayLiteral } from '../db/arrayLiteral.ts';
 import type { Embedder } from '../embeddings/Embedder.ts';
+import { documentSearchScope } from './documentScope.ts';
 import { hybridSearch } from './hybridSearch.ts';
 import { snippetOf } from './snippet.ts';
 
@@ -44,22 +45,17 @@ export class DocumentRetriever {
 
   async retrieve(em: EntityManager, request: RetrievalRequest): Promise<Passage[]> {
     if (request.documentIds?.length === 0) return [];
-    const [vector] = await this.embedder.embed([request.question]);
-    const documentFilter = request.documentIds ? ` and d.id = any(?::uuid[])` : '';
-    const hits = await hybridSearch(
-      em,
-      {
-        table: 'document_chunks',
-        where: `t.user_id = ? and t.document_id in (
-                  select d.id from documents d where d.user_id = ? and d.status = 'ready'${documentFilter})`,
-        params: [
-          request.userId,
-          request.userId,
-          ...(request.documentIds ? [arrayLiteral(request.documentIds)] : []),
-        ],
-      },
-      { vector, text: request.question, words: 'any', limit: request.topK },
-    );
+    const [[vector], scope] = await Promise.all([
+      this.embedder.embed([request.question]),
+      documentSearchScope(em.fork(), request.userId, request.documentIds),
+    ]);
+    const hits = await hybridSearch(em, scope, {
+      vector,
+      text: request.question,
+      words: 'any',
+      minCoverage: MIN_WORD_COVERAGE,
+      limit: request.topK,
+    });
     const relevant = hits.filter(
       (hit) => hit.wordCoverage >= MIN_WORD_COVERAGE || (hit.similarity ?? -1) >= this.minSimilarity,
     );

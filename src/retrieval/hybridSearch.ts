@@ -14,6 +14,13 @@ export interface SearchScope {
   /** SQL condition on the table's columns (alias `t`), with `?` placeholders. */
   where: string;
   params: unknown[];
+  /**
+   * How the vector leg finds neighbours. `index`: an HNSW index scan, iteratively continued until
+   * enough rows pass the filter (explicit sorts are off for it, so a small table's costs can't
+   * turn it into a scan and a sort). `exact`: every row the filter selects, sorted by distance —
+   * exact, and cheaper than any index for a few thousand rows. Unset: the planner chooses.
+   */
+  vectorPlan?: 'index' | 'exact';
 }
 
 export interface SearchRequest {
@@ -28,6 +35,13 @@ export interface SearchRequest {
    * rarely has a passage with all six, so AND would find almost nothing).
    */
   words: 'all' | 'any';
+  /**
+   * `any` only: the text leg ranks only passages holding at least this share of the question's
+   * words (0 → any one word). With a big user's 100 000 chunks a common word matches thousands;
+   * ranking whichever 500 of those the scan met first made the leg's order, and so the fusion,
+   * close to arbitrary. A caller that drops passages below a coverage anyway loses nothing.
+   */
+  minCoverage?: number;
   limit: number;
   /** How many candidates each leg contributes before fusion. */
   candidates?: number;
@@ -56,7 +70,9 @@ export async function hybridSearch(
   const candidates = request.candidates ?? Math.max(request.limit * 4, 20);
   const [vectorRows, textRows] = await Promise.all([
     request.vector ? nearestByVector(em, scope, request.vector, candidates, request.efSearch) : [],
-    request.text.trim() ? matchingText(em.fork(), scope, request.text, request.words, candidates) : [],
+    request.text.trim()
+      ? matchingText(em.fork(), scope, request.text, request.words, request.minCoverage ?? 0, candidates)
+      : [],
   ]);
   const similarity = new Map(vectorRows.map((row) => [row.id, row.similarity]));
   const coverage = new Map(textRows.map((row) => [row.id, row.coverage]));
@@ -71,22 +87,45 @@ export async function hybridSearch(
 }
 
 /**
- * The HNSW leg. pgvector 0.8's iterative scan keeps reading the index until enough rows pass the
- * user filter (without it, a user owning 1 % of the rows would get ~1 % of ef_search back).
- * relaxed_order may return rows slightly out of order, so the outer query sorts them again.
+ * The vector leg, as the scope's `vectorPlan` says. Both return the `limit` nearest rows that
+ * pass the scope's filter, closest first (ties by id).
  */
-export async function nearestByVector(
+export function nearestByVector(
   em: EntityManager,
   scope: SearchScope,
   vector: number[],
   limit: number,
   efSearch = Math.max(limit, 100),
 ): Promise<{ id: string; similarity: number }[]> {
+  return scope.vectorPlan === 'exact'
+    ? exactNearest(em, scope, vector, limit)
+    : indexedNearest(em, scope, vector, limit, efSearch);
+}
+
+/**
+ * The HNSW leg. pgvector 0.8's iterative scan keeps reading the index until enough rows pass the
+ * filter (without it, a user owning 1 % of the rows would get ~1 % of ef_search back).
+ * relaxed_order may return rows slightly out of order, so the outer query sorts them again.
+ */
+async function indexedNearest(
+  em: EntityManager,
+  scope: SearchScope,
+  vector: number[],
+  limit: number,
+  efSearch: number,
+): Promise<{ id: string; similarity: number }[]> {
   const literal = pgvector.toSql(vector);
   return em.fork().transactional(async (tx) => {
     const sql = tx as SqlEntityManager;
-    await sql.execute(`set local hnsw.iterative_scan = relaxed_order`, [], 'run');
-    await sql.execute(`set local hnsw.ef_search = ${Math.trunc(efSearch)}`, [], 'run');
+    // One round trip for the transaction's settings (set_config(…, true) is `set local`).
+    const settings: [string, string][] = [
+      ['hnsw.iterative_scan', 'relaxed_order'],
+      ['hnsw.ef_search', String(Math.trunc(efSearch))],
+    ];
+    // Sorting the filter's rows is the exact plan; asked for the index, the planner must walk it.
+    // (A disabled node's cost is huge, which would also set off JIT compilation: 300 ms.)
+    if (scope.vectorPlan === 'index') settings.push(['enable_sort', 'off'], ['jit', 'off']);
+    await sql.execute(`select ${settings.map(() => 'set_config(?, ?, true)').join(', ')}`, settings.flat());
     const rows: { id: string; distance: number }[] = await sql.execute(
       `with nearest as materialized (
          select t.id, t.embedding <=> ?::vector as distance
@@ -102,12 +141,35 @@ export async function nearestByVector(
   });
 }
 
+/**
+ * Exact search: the filter's rows (through the user's b-tree index), every distance computed, a
+ * top-N sort. The materialized CTE keeps the planner from walking an HNSW index instead.
+ */
+async function exactNearest(
+  em: EntityManager,
+  scope: SearchScope,
+  vector: number[],
+  limit: number,
+): Promise<{ id: string; similarity: number }[]> {
+  const rows: { id: string; distance: number }[] = await (em.fork() as SqlEntityManager).execute(
+    `with scoped as materialized (
+       select t.id, t.embedding <=> ?::vector as distance
+         from ${scope.table} t
+        where t.embedding is not null and (${scope.where})
+     )
+     select id, distance from scoped order by distance, id limit ?`,
+    [pgvector.toSql(vector), ...scope.params, limit],
+  );
+  return rows.map((row) => ({ id: row.id, similarity: 1 - Number(row.distance) }));
+}
+
 /** The full-text leg, ranked by cover density over a capped candidate set. */
 async function matchingText(
   em: EntityManager,
   scope: SearchScope,
   text: string,
   words: SearchRequest['words'],
+  minCoverage: number,
   limit: number,
 ): Promise<{ id: string; coverage: number }[]> {
   const sql = em as SqlEntityManager;
@@ -135,6 +197,7 @@ async function matchingText(
   const lexemes = stemmed[0]?.lexemes;
   if (!lexemes?.length) return [];
   const anyWord = lexemes.map((lexeme) => `'${lexeme.replaceAll("'", "''")}'`).join(' | ');
+  const matchQuery = enoughWords(lexemes, minCoverage) ?? anyWord;
   const rows: { id: string; matched: number }[] = await sql.execute(
     `with matches as (
        select t.id, t.search_vector
@@ -148,7 +211,35 @@ async function matchingText(
        from matches m
       order by ts_rank_cd(m.search_vector, to_tsquery('simple', ?)) desc, m.id
       limit ?`,
-    [anyWord, ...scope.params, arrayLiteral(lexemes), anyWord, limit],
+    [matchQuery, ...scope.params, arrayLiteral(lexemes), anyWord, limit],
   );
   return rows.map((row) => ({ id: row.id, coverage: row.matched / lexemes.length }));
+}
+
+/** More combinations than this and the text leg matches any word instead (a very long question). */
+const MAX_WORD_COMBINATIONS = 100;
+
+/**
+ * A tsquery matching passages that hold at least `share` of `lexemes`: every combination of that
+ * many words, ANDed, ORed together — so the GIN index finds exactly those rows. Null when any
+ * one word is enough or the combinations would be too many.
+ */
+function enoughWords(lexemes: readonly string[], share: number): string | null {
+  const needed = Math.ceil(lexemes.length * share);
+  if (needed <= 1) return null;
+  let count = 1;
+  for (let index = 0; index < needed; index++) count = (count * (lexemes.length - index)) / (index + 1);
+  if (count > MAX_WORD_COMBINATIONS) return null;
+  const quoted = lexemes.map((lexeme) => `'${lexeme.replaceAll("'", "''")}'`);
+  const groups: string[] = [];
+  const pick = (start: number, chosen: string[]) => {
+    if (chosen.length === needed) {
+      groups.push(`(${chosen.join(' & ')})`);
+      return;
+    }
+    for (let index = start; index <= quoted.length - (needed - chosen.length); index++)
+      pick(index + 1, [...chosen, quoted[index]!]);
+  };
+  pick(0, []);
+  return groups.join(' | ');
 }

@@ -9,6 +9,7 @@ import { findOwnDocument } from '../../src/policies/ownership.ts';
 import { USER_CANCEL_REASON } from '../../src/queues/jobCancels.ts';
 import type { IngestDocumentPayload } from '../../src/queues/jobs.ts';
 import type { DocumentProgress } from '../../src/relay/events.ts';
+import { reconcileOwnIndex } from '../../src/retrieval/ownVectorIndex.ts';
 import { Task, type TaskContext } from '../Task.ts';
 
 interface IngestDependencies {
@@ -70,6 +71,11 @@ export class IngestDocumentTask extends Task<IngestDocumentPayload> {
     logger.info(
       { documentId: payload.documentId, chunks: chunks.length, seconds: Number(seconds.toFixed(2)) },
       'document ready',
+    );
+    // A user who now has many chunks gets a vector index of their own (built concurrently; until
+    // it exists their search is exact, only slower).
+    await reconcileOwnIndex(em, payload.userId).catch((error: Error) =>
+      logger.warn({ userId: payload.userId, err: error.message }, 'own vector index not reconciled'),
     );
     return { outcome: 'ready', chunkCount: chunks.length };
   }

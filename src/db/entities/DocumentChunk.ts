@@ -3,7 +3,6 @@ import {
   createdAtColumn,
   embeddingColumn,
   ginSearchIndex,
-  hnswCosineIndex,
   idColumn,
   searchVectorColumn,
 } from '../columns.ts';
@@ -27,10 +26,9 @@ export const DocumentChunkSchema = defineEntity({
     createdAt: createdAtColumn(),
   },
   uniques: [{ name: 'document_chunks_document_ordinal_unique', properties: ['document', 'ordinal'] }],
-  indexes: [
-    hnswCosineIndex('document_chunks', 'document_chunks_embedding_hnsw'),
-    ginSearchIndex('document_chunks', 'document_chunks_search_gin'),
-  ],
+  // No HNSW index over every user's chunks: users with many get one of their own (partial, made
+  // at run time by src/retrieval/ownVectorIndex.ts), the others are searched exactly.
+  indexes: [ginSearchIndex('document_chunks', 'document_chunks_search_gin')],
 });
 
 export class DocumentChunk extends DocumentChunkSchema.class {}

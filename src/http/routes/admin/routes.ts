@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { User } from '../../../db/entities/User.ts';
+import { deleteUserChunks } from '../../../documents/chunkDeletion.ts';
 import { notFound } from '../../../errors/AppError.ts';
 import { readLastRun } from '../../../maintenance/MaintenanceReport.ts';
 import { authorizeAdmin, authorizeManageUser } from '../../../policies/users.ts';
@@ -72,7 +73,9 @@ export function adminRoutes(services: EdgeServices): Router<AppState> {
     const target = await em.findOne(User, { id });
     if (!target) throw notFound('user');
     authorizeManageUser(ctx.state.user, target);
-    // Foreign keys cascade: conversations, messages, documents, chunks and tokens go with the user.
+    // The chunks go first, in short batches (with the user's own vector index); foreign keys
+    // cascade the rest: conversations, messages, documents and tokens go with the user.
+    await deleteUserChunks(em, id);
     await em.nativeDelete(User, { id });
     services.presence.disconnect(id);
     ctx.status = 204;
