@@ -23,8 +23,11 @@ export function AnswerBody({ answer, onCitation }: { answer: Answer; onCitation:
       const status = answer.status.value;
       const citations = answer.citations.value;
       if (isTerminal(status)) {
+        // Seen streaming and nothing to link: finish the streamed blocks. Otherwise (citations,
+        // or an answer loaded already ended) one full render.
+        if (streaming && citations.length === 0) streaming.finish(text);
+        else element.innerHTML = renderMarkdown(text, { citations, highlight: true });
         streaming = null;
-        element.innerHTML = renderMarkdown(text, { citations, highlight: true });
       } else {
         streaming ??= new StreamingMarkdown(element);
         streaming.update(text);

@@ -3,10 +3,29 @@ import { useEffect } from 'preact/hooks';
 import { restoreSession, sessionState } from '../api/session.ts';
 import { closeSocket, openSocket } from '../realtime/socket.ts';
 import { location, matchRoute, navigate } from '../router.ts';
-import { loadConversations } from '../state/conversations.ts';
+import {
+  conversations,
+  conversationsLoaded,
+  currentConversation,
+  loadConversations,
+} from '../state/conversations.ts';
+import { documents, documentsLoaded, uploadErrors, uploadNotices } from '../state/documents.ts';
+import { closeThread } from '../state/thread.ts';
 import { AuthScreen } from './AuthScreen.tsx';
 import { Shell } from './Shell.tsx';
 import { VerifyEmail } from './VerifyEmail.tsx';
+
+/** Nothing of the previous account stays on screen for the next one to sign in here. */
+function forgetUserData() {
+  conversations.value = [];
+  conversationsLoaded.value = false;
+  currentConversation.value = null;
+  documents.value = [];
+  documentsLoaded.value = false;
+  uploadNotices.value = [];
+  uploadErrors.value = [];
+  closeThread();
+}
 
 /** Decides between the verification page, the sign-in screens and the signed-in shell. */
 export function App() {
@@ -20,6 +39,7 @@ export function App() {
       void loadConversations().catch(() => undefined);
     } else if (sessionState.value === 'signedOut') {
       closeSocket();
+      forgetUserData();
     }
   });
 

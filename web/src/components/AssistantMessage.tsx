@@ -50,6 +50,8 @@ export function AssistantMessage({ answer, isLast }: { answer: Answer; isLast: b
       data-message-id={answer.id}
       data-status={status}
       data-grounding={notInDocuments ? 'none' : undefined}
+      // Screen readers announce the answer once it is written, not every streamed fragment.
+      aria-busy={!ended}
       tabIndex={-1}
     >
       <AnswerBody

@@ -37,7 +37,13 @@ export function HistorySearch() {
   }
 
   return (
-    <div class="history-search">
+    <div
+      class="history-search"
+      onFocusOut={(event) => {
+        // Leaving the search (not into its own results) closes the results.
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) close();
+      }}
+    >
       <input
         type="search"
         aria-label="Search messages"

@@ -128,6 +128,19 @@ export class StreamingMarkdown {
     }
   }
 
+  /**
+   * The answer ended with `text`: the last block is rendered like the others (highlighted) and
+   * the DOM is left as a whole render would make it, without parsing the finished blocks again.
+   */
+  finish(text: string) {
+    if (text.length < this.committed) this.reset();
+    this.tail.insertAdjacentHTML(
+      'beforebegin',
+      renderTokens(markdown.lexer(text.slice(this.committed)), true),
+    );
+    this.tail.remove();
+  }
+
   private reset() {
     this.committed = 0;
     while (this.container.firstChild !== this.tail) this.container.firstChild?.remove();

@@ -83,8 +83,9 @@ export function openSocket() {
   created.on('connect_error', (error: Error & { data?: { code?: string; retryAfterSeconds?: number } }) => {
     connected.value = false;
     const code = error.data?.code;
-    if (code === 'token_expired' || code === 'token_invalid') {
-      // A refused handshake is not retried by Socket.IO: refresh, then connect again.
+    if (code === 'token_expired' || code === 'token_invalid' || code === 'unauthorized') {
+      // A refused handshake is not retried by Socket.IO: refresh, then connect again. A disabled
+      // or deleted account fails the refresh too, which signs the page out.
       void refreshSession().then((ok) => ok && socket === created && created.connect());
     } else if (code === 'unavailable') {
       setTimeout(() => socket === created && created.connect(), (error.data?.retryAfterSeconds ?? 2) * 1_000);

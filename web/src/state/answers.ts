@@ -70,7 +70,12 @@ export const findAnswer = (id: string) => answers.get(id);
 export function answerFromMessage(message: Message): Answer {
   const known = answers.has(message.id);
   const answer = answerFor(message.id, message.conversationId);
-  if (isTerminal(message.status)) {
+  // Already showing this ending (a page fetched again): nothing to render again.
+  const settled =
+    answer.status.peek() === message.status &&
+    answer.text.peek() === message.content &&
+    answer.citations.peek().length === message.citations.length;
+  if (isTerminal(message.status) && !settled) {
     batch(() => {
       answer.buffer = message.content;
       answer.text.value = message.content;
