@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Cookie, Request } from 'playwright-core';
+import { signVerificationToken } from '../../src/auth/emailVerification.ts';
 import { composer, messagesLog, send, signIn, signUp } from '../support/webApp.ts';
 import {
   saveScreenshot,
@@ -171,6 +172,34 @@ describe('Parley Web: accounts, the refresh cookie and the admin screen', functi
       expect(await refreshCookie(erin)).to.not.equal(undefined);
       erin.problems.assertClean('sign out');
       await erin.context.close();
+    });
+  });
+
+  describe('the verification link', () => {
+    it('opens a page that says the address is verified, or why not', async () => {
+      const account = await stack.api.signup('vera');
+      expect(account.user.emailVerified).to.equal(false);
+      const token = await signVerificationToken(stack.edge.runtime.accessTokens, {
+        id: account.user.id,
+        role: 'user',
+      });
+      const visitor = await browser.newUser(stack.url);
+      await visitor.page.goto(`/verify-email?token=${encodeURIComponent(token)}`);
+      await visitor.page.getByRole('heading', { name: 'Email address verified' }).waitFor();
+      const me = await stack.api.request('GET', '/api/v1/auth/me', { token: account.accessToken });
+      expect(me.body.emailVerified).to.equal(true);
+      await saveScreenshot(visitor.page, 'verify-email');
+
+      await visitor.problems.tolerating(
+        [{ text: /status of 4\d\d/, url: /\/api\/v1\/auth\/verify/ }],
+        async () => {
+          await visitor.page.goto('/verify-email?token=not-a-token');
+          await visitor.page.getByRole('alert').waitFor();
+        },
+      );
+      expect(await visitor.page.getByRole('heading', { name: 'Email address verified' }).count()).to.equal(0);
+      visitor.problems.assertClean('verify');
+      await visitor.context.close();
     });
   });
 

@@ -68,17 +68,20 @@ describe('Parley Web: chatting in Chromium (send, Stop, Regenerate, Markdown, se
     await signUp(alice.page, aliceCredentials, 'Alice');
     aliceToken = await stack.tokenFor(aliceCredentials);
 
-    const turn = await send(alice.page, 'What is a relay?');
+    const turn = await send(alice.page, 'What is a relay?\nAnswer briefly.');
     expect(await answerStatus(turn.answer, ['complete', 'failed'])).to.equal('complete');
     const stored = await storedAnswer(turn.conversationId, turn.answerId);
     expect(stored.status).to.equal('complete');
     expect(stored.content).to.equal(numberedAnswer(24)().join(''));
     expect(await shownText(turn.answer)).to.equal(stored.content);
-    // The question is on screen as the user's turn, and the composer is empty again.
-    await messagesLog(alice.page)
-      .getByRole('article', { name: 'You' })
-      .filter({ hasText: 'What is a relay?' })
-      .waitFor();
+    // The question is on screen as the user's turn, two lines, and the composer is empty again.
+    const question = messagesLog(alice.page).getByRole('article', { name: 'You' }).last();
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, so the line break must show
+    expect(await question.innerText()).to.include('What is a relay?\nAnswer briefly.');
+    const storedQuestion = (await stack.storedMessages(aliceToken, turn.conversationId)).find(
+      (message) => message.role === 'user',
+    )!;
+    expect(storedQuestion.content).to.equal('What is a relay?\nAnswer briefly.');
     expect(await composer(alice.page).inputValue()).to.equal('');
     alice.problems.assertClean('send');
   });
@@ -103,6 +106,17 @@ describe('Parley Web: chatting in Chromium (send, Stop, Regenerate, Markdown, se
     alice.problems.assertClean('stop');
   });
 
+  it('Esc in the composer stops the answer being written', async () => {
+    stack.stub.configure({ tokensPerSecond: 25, answer: numberedAnswer(400) });
+    const turn = await send(alice.page, 'Another long one, please.');
+    await shownAtLeast(turn.answer, 20);
+    await composer(alice.page).press('Escape');
+    expect(await answerStatus(turn.answer, ['cancelled', 'complete', 'failed'])).to.equal('cancelled');
+    const stored = await storedAnswer(turn.conversationId, turn.answerId);
+    expect(await shownText(turn.answer)).to.equal(stored.content);
+    alice.problems.assertClean('esc');
+  });
+
   it('Regenerate streams a new answer to the same question, shown exactly as stored', async () => {
     stack.stub.configure({ answer: numberedAnswer(30, 're-') });
     const previous = answers(alice.page).last();
@@ -123,7 +137,7 @@ describe('Parley Web: chatting in Chromium (send, Stop, Regenerate, Markdown, se
     // The model was asked the same question again.
     const asked = stack.stub.requests.filter((record) => isStreaming(record.body));
     expect(asked).to.have.length(1);
-    expect(JSON.stringify(asked[0]!.body.messages.at(-1))).to.include('Tell me everything about relays.');
+    expect(JSON.stringify(asked[0]!.body.messages.at(-1))).to.include('Another long one, please.');
     alice.problems.assertClean('regenerate');
   });
 

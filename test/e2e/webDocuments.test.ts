@@ -63,7 +63,10 @@ describe('Parley Web: documents (upload, progress, citations with pages)', funct
 
   before(async () => {
     [stack, browser] = await Promise.all([
-      startWebStack('webdocs', { env: { CHUNK_TOKENS: '32', CHUNK_OVERLAP: '0' } }),
+      startWebStack('webdocs', {
+        env: { CHUNK_TOKENS: '32', CHUNK_OVERLAP: '0' },
+        workerQueues: 'chat,ingest,maintenance',
+      }),
       WebBrowser.launch(),
     ]);
     carol = await browser.newUser(stack.url);

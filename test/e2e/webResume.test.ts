@@ -20,8 +20,8 @@ import {
   type WebStack,
 } from '../support/webStack.ts';
 
-/** Long enough (6 s at 30 tokens/s) that a reload or an outage happens while the answer streams. */
-const LONG_ANSWER = numberedAnswer(180);
+/** Long enough (5 s at 30 tokens/s) that a reload or an outage happens while the answer streams. */
+const LONG_ANSWER = numberedAnswer(150);
 
 describe('Parley Web: an answer survives a reload, a cut connection and a second tab', function () {
   this.timeout(60_000);

@@ -69,12 +69,18 @@ export interface SentTurn {
 }
 
 /**
- * Types `text` into the composer and sends it with Enter, then returns the answer's article once
+ * Types `text` into the composer (a new line with Shift+Enter) and sends it with Enter, then returns the answer's article once
  * it carries its server id (the page may show it before the send's acknowledgement).
  */
 export async function send(page: Page, text: string): Promise<SentTurn> {
   const before = await answerIds(page);
-  await composer(page).fill(text);
+  // Lines after the first are typed after Shift+Enter, which adds a line instead of sending.
+  const [first, ...more] = text.split('\n');
+  await composer(page).fill(first!);
+  for (const line of more) {
+    await composer(page).press('Shift+Enter');
+    await page.keyboard.insertText(line);
+  }
   await composer(page).press('Enter');
   const answerId = await until(
     async () => (await answerIds(page)).find((id) => UUID.test(id) && !before.includes(id)),

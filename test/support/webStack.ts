@@ -49,12 +49,17 @@ export const newCredentials = (label: string): Credentials => ({
 
 /**
  * What Parley Web runs on in a browser test: the built app, a Groq stub, an edge (in this process)
- * on a fresh database and queue prefix, a real worker process for the chat, ingest and maintenance
- * queues, and a severable link in front of the edge that the browser goes through.
+ * on a fresh database and queue prefix, a real worker process (chat and maintenance queues unless
+ * told otherwise), and a severable link in front of the edge that the browser goes through.
  */
 export async function startWebStack(
   label: string,
-  options: { stub?: Partial<StubOptions>; env?: Record<string, string> } = {},
+  options: {
+    stub?: Partial<StubOptions>;
+    env?: Record<string, string>;
+    /** The worker's queues; documents need `ingest` too (its embedding model costs start-up time). */
+    workerQueues?: string;
+  } = {},
 ): Promise<WebStack> {
   await ensureWebBuilt();
   const stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 1_000, answerTokens: 24, ...options.stub });
@@ -83,7 +88,7 @@ export async function startWebStack(
   const edge = await startInProcessEdge(env);
   const worker = await ChildService.start(
     'workers/index.ts',
-    { ...env, WORKER_QUEUES: 'chat,ingest,maintenance' },
+    { ...env, WORKER_QUEUES: options.workerQueues ?? 'chat,maintenance' },
     'workers started',
   );
   const link = await SeverableLink.to(edge.url);
