@@ -22,6 +22,7 @@ export function AdminView() {
           API docs
         </a>
       </p>
+      <p class="hint">The queue dashboard asks for your admin email and password (HTTP basic sign-in).</p>
       <SettingsSection />
       <UsersSection />
       <MaintenanceSection />

@@ -26,7 +26,7 @@ export function AnswerBody({ answer, onCitation }: { answer: Answer; onCitation:
         // Seen streaming and nothing to link: finish the streamed blocks. Otherwise (citations,
         // or an answer loaded already ended) one full render.
         if (streaming && citations.length === 0) streaming.finish(text);
-        else element.innerHTML = renderMarkdown(text, { citations, highlight: true });
+        else element.replaceChildren(renderMarkdown(text, { citations, highlight: true }));
         streaming = null;
       } else {
         streaming ??= new StreamingMarkdown(element);

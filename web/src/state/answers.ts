@@ -124,11 +124,23 @@ function scheduleFrame() {
   else requestAnimationFrame(flushFrame);
 }
 
+/**
+ * Each answer's update (Markdown, sanitising, DOM) runs as a task of its own, queued at the
+ * frame: three streaming answers make three short tasks instead of one long frame.
+ */
+const updates = new MessageChannel();
+const queued: Answer[] = [];
+updates.port1.onmessage = () => {
+  const answer = queued.shift();
+  if (answer) answer.text.value = answer.buffer;
+};
+
 function flushFrame() {
   frameScheduled = false;
-  batch(() => {
-    for (const answer of dirty) answer.text.value = answer.buffer;
-  });
+  for (const answer of dirty) {
+    queued.push(answer);
+    updates.port2.postMessage(null);
+  }
   dirty.clear();
 }
 

@@ -192,11 +192,28 @@ export async function regenerate(answerId: string) {
   touchConversation(assistantMessage.conversationId);
 }
 
+/** Answers announced by chat:started that the thread does not list yet. */
+const missing = new Set<string>();
+
+async function fetchMissing() {
+  // A fetch already under way may have left before the newest send was stored: fetch until
+  // every announced answer is listed (a few rounds at most).
+  for (let round = 0; round < 5 && missing.size > 0; round++) {
+    await refreshTail().catch(() => undefined);
+    const listed = new Set(messages.peek().map((message) => message.id));
+    for (const id of missing) if (listed.has(id)) missing.delete(id);
+  }
+  missing.clear();
+}
+
 // Another tab started an answer in the conversation on screen: fetch it (and its question).
 effect(() => {
   const note = startedElsewhere.value;
   if (!note || note.conversationId !== threadId.peek()) return;
-  if (!messages.peek().some((message) => message.id === note.messageId)) void refreshTail();
+  if (messages.peek().some((message) => message.id === note.messageId)) return;
+  const idle = missing.size === 0;
+  missing.add(note.messageId);
+  if (idle) void fetchMissing();
 });
 
 // Nothing left to replay: the stored row is the truth.
