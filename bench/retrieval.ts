@@ -9,7 +9,7 @@
  *
  *   node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N]
  *     [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16]
- *     [--noise 0.35] [--compare efc64,m32,halfvec,binary,global] [--no-deletes] [--build-workers N]
+ *     [--noise 0.35] [--compare efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N]
  *     [--seed 42] [--keep]
  *
  * Data (deterministic for a seed): tenant 0 (big) owns `--big` of the chunks in documents of
@@ -80,7 +80,7 @@ const progress = (text: string) =>
 // ---- options ----
 
 const usage =
-  'node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N] [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16] [--noise 0.35] [--compare efc64,m32,halfvec,binary,global] [--no-deletes] [--build-workers N] [--seed 42] [--keep]';
+  'node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N] [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16] [--noise 0.35] [--compare efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N] [--seed 42] [--keep]';
 const { values: flags } = parseArgs({
   options: {
     chunks: { type: 'string', default: '100000' },
@@ -136,8 +136,10 @@ const options = {
   seed: integerFlag('seed', flags.seed, 0, 2 ** 31),
 };
 for (const name of options.compare)
-  if (!['efc64', 'm32', 'halfvec', 'binary', 'global'].includes(name)) {
-    console.error(`--compare: unknown alternative "${name}" (efc64, m32, halfvec, binary, global)`);
+  if (!['efc64', 'm32', 'halfvec', 'binary', 'global', 'partitions'].includes(name)) {
+    console.error(
+      `--compare: unknown alternative "${name}" (efc64, m32, halfvec, binary, global, partitions)`,
+    );
     process.exit(2);
   }
 requireLocal({ TEST_DATABASE_URL: TEST_DATABASE_ADMIN_URL });
@@ -604,6 +606,73 @@ async function main(): Promise<void> {
       rows: await recallPass(smallQueries, smallTruth.ids, viaLeg(indexOf(smallScope), 10)),
     });
     await client.query(`drop index document_chunks_embedding_all`);
+  }
+  if (options.compare.has('partitions')) {
+    // Hash partitions by user, an HNSW index each (a narrow copy: id, user, document, vector).
+    const partitions = 16;
+    const elapsed = await step(
+      `alternative: ${partitions} hash partitions by user, an HNSW index each (m 16, ef_construction 128)`,
+      async () => {
+        await client.query(
+          `create table chunks_by_user (id uuid not null, user_id uuid not null, document_id uuid not null,
+             embedding vector(${DIMENSIONS}) not null) partition by hash (user_id)`,
+        );
+        for (let index = 0; index < partitions; index++)
+          await client.query(
+            `create table chunks_by_user_${index} partition of chunks_by_user for values with (modulus ${partitions}, remainder ${index})`,
+          );
+        await client.query(
+          `insert into chunks_by_user select id, user_id, document_id, embedding from document_chunks`,
+        );
+        await client.query(
+          `create index chunks_by_user_embedding on chunks_by_user using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 128)`,
+        );
+        await client.query('analyze chunks_by_user');
+      },
+    );
+    const partitionOf = async (userId: string) =>
+      (
+        await client.query<{ name: string; rows: number }>(
+          `select tableoid::regclass::text as name, (select count(*)::int from chunks_by_user c where c.tableoid = t.tableoid) as rows
+             from chunks_by_user t where user_id = $1 limit 1`,
+          [userId],
+        )
+      ).rows[0]!;
+    const viaPartition =
+      (userId: string): VectorQuery =>
+      async (query, ef) =>
+        orm.em.fork().transactional(async (tx) => {
+          const sql = tx as SqlEntityManager;
+          await sql.execute(
+            `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true),
+                    set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
+            [String(ef)],
+          );
+          const literal = `[${query.vector.join(',')}]`;
+          const rows: { id: string }[] = await sql.execute(
+            `with nearest as materialized (
+               select t.id, t.embedding <=> ?::vector as distance from chunks_by_user t
+                where t.user_id = ? and not exists (select 1 from documents d where d.id = t.document_id and d.status <> 'ready')
+                order by t.embedding <=> ?::vector limit 10
+             )
+             select id from nearest order by distance, id`,
+            [literal, userId, literal],
+          );
+          return rows.map((row) => row.id);
+        });
+    for (const [name, tenant, queries, truth] of [
+      ['big', big, bigQueries, bigTruth],
+      ['small', small, smallQueries, smallTruth],
+    ] as const) {
+      const partition = await partitionOf(tenant.id);
+      progress(`alternative: hash partitions, ${name} tenant`);
+      alternatives.push({
+        label: `hash partitions, ${name} tenant (${tenant.chunks} of its partition's ${partition.rows} rows)`,
+        ...(name === 'big' ? { build: fixed(elapsed / 1_000, 1) } : {}),
+        rows: await recallPass(queries, truth.ids, viaPartition(tenant.id)),
+      });
+    }
+    await client.query('drop table chunks_by_user');
   }
   const bigIndex = ownIndexName(big.id);
   if (options.compare.has('efc64')) {

@@ -80,19 +80,6 @@ export async function dropOwnIndex(em: EntityManager, userId: string): Promise<v
   await (em as SqlEntityManager).execute(`drop index concurrently if exists "${ownIndexName(userId)}"`);
 }
 
-/** Own indexes whose user is gone (deleted while the index stayed). */
-export async function dropOrphanedOwnIndexes(em: EntityManager): Promise<number> {
-  const sql = em as SqlEntityManager;
-  const orphans: { name: string }[] = await sql.execute(
-    `select c.relname as name
-       from pg_index i join pg_class c on c.oid = i.indexrelid
-      where i.indrelid = 'document_chunks'::regclass and c.relname like '${INDEX_PREFIX}%'
-        and not exists (select 1 from users u where replace(u.id::text, '-', '') = substr(c.relname, ${INDEX_PREFIX.length + 1}))`,
-  );
-  for (const { name } of orphans) await sql.execute(`drop index concurrently if exists "${name}"`);
-  return orphans.length;
-}
-
 export async function indexState(
   em: EntityManager,
   userId: string,
