@@ -124,3 +124,30 @@ export async function startNewChat(page: Page): Promise<void> {
   );
   await composer(page).waitFor();
 }
+
+export interface ResumeRequest {
+  messageId: string;
+  afterSeq: number;
+}
+
+/**
+ * Every `chat:resume` the page's Socket.IO client sends from now on, read off the wire: WebSocket
+ * frames, or long-polling POST bodies (packets separated by \x1e). A packet is
+ * `42[<ack id>]["chat:resume",{...}]`.
+ */
+export function recordResumes(page: Page): ResumeRequest[] {
+  const resumes: ResumeRequest[] = [];
+  const read = (payload: string) => {
+    for (const packet of payload.split('\x1e')) {
+      const match = /^42\d*(\[.*\])$/s.exec(packet);
+      if (!match) continue;
+      const [event, body] = JSON.parse(match[1]!) as [string, ResumeRequest];
+      if (event === 'chat:resume') resumes.push({ messageId: body.messageId, afterSeq: body.afterSeq });
+    }
+  };
+  page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => read(String(payload))));
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().includes('/socket.io/')) read(request.postData() ?? '');
+  });
+  return resumes;
+}
