@@ -1,6 +1,7 @@
 import { useSignalEffect } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { restoreSession, sessionState } from '../api/session.ts';
+import { warmUpGrammars } from '../markdown/highlight.ts';
 import { closeSocket, openSocket } from '../realtime/socket.ts';
 import { location, matchRoute, navigate } from '../router.ts';
 import {
@@ -36,6 +37,7 @@ export function App() {
   useSignalEffect(() => {
     if (sessionState.value === 'signedIn') {
       openSocket();
+      warmUpGrammars();
       void loadConversations().catch(() => undefined);
     } else if (sessionState.value === 'signedOut') {
       closeSocket();

@@ -16,7 +16,15 @@ const NOT_IN_DOCUMENTS = [
 ];
 const OFFLINE_MODEL = 'offline';
 
-export function AssistantMessage({ answer, isLast }: { answer: Answer; isLast: boolean }) {
+export function AssistantMessage({
+  answer,
+  isLast,
+  eager,
+}: {
+  answer: Answer;
+  isLast: boolean;
+  eager: boolean;
+}) {
   const source = useSignal<number | null>(null);
   const showDetails = useSignal(false);
   const actionError = useSignal<string | null>(null);
@@ -56,6 +64,7 @@ export function AssistantMessage({ answer, isLast }: { answer: Answer; isLast: b
     >
       <AnswerBody
         answer={answer}
+        eager={eager}
         onCitation={(n) => {
           source.value = source.value === n ? null : n;
         }}

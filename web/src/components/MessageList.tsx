@@ -13,6 +13,8 @@ import { UserMessage } from './UserMessage.tsx';
 
 /** Within this many pixels of the bottom the view follows new text; further up it stays put. */
 const FOLLOW_SLACK_PX = 48;
+/** The newest messages render their Markdown at once; older ones in short tasks just after. */
+const EAGER_MESSAGES = 6;
 /** Closer than this to the top, the next older page is fetched. */
 const LOAD_OLDER_PX = 300;
 
@@ -28,6 +30,10 @@ export function MessageList({ jumpTo }: { jumpTo: string | null }) {
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const items = messages.value;
   const lastAnswerId = items.findLast((message) => message.role === 'assistant')?.id;
+  // Only the page that opens the conversation defers its older answers: later pages go in above
+  // the reader and must have their final height at once (scroll anchoring, a jump's target).
+  const opened = useRef(false);
+  const deferOlder = !opened.current && !jumpTo;
 
   function olderIfNearTop() {
     const element = log.current;
@@ -54,6 +60,7 @@ export function MessageList({ jumpTo }: { jumpTo: string | null }) {
   }, []);
 
   useLayoutEffect(() => {
+    if (items.length > 0) opened.current = true;
     const element = log.current!;
     if (anchor.current) {
       // Older messages went in above: keep the same message under the reader's eyes.
@@ -95,12 +102,13 @@ export function MessageList({ jumpTo }: { jumpTo: string | null }) {
             {loadingOlder.value ? 'Loading older messages…' : 'Scroll up for older messages'}
           </p>
         )}
-        {items.map((message) =>
+        {items.map((message, index) =>
           message.role === 'assistant' ? (
             <AssistantMessage
               key={message.id}
               answer={findAnswer(message.id) ?? answerFromMessage(message)}
               isLast={message.id === lastAnswerId}
+              eager={!deferOlder || index >= items.length - EAGER_MESSAGES}
             />
           ) : (
             <UserMessage key={message.id} message={message} />
