@@ -13,6 +13,15 @@ import { Sidebar } from './Sidebar.tsx';
 export function Shell({ route }: { route: Route }) {
   const sidebarOpen = useSignal(false);
 
+  // Esc closes the sidebar on a phone (it covers the page there).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') sidebarOpen.value = false;
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
   // On a phone the sidebar closes once a link in it has been followed.
   useEffect(() => {
     sidebarOpen.value = false;
@@ -55,6 +64,18 @@ export function Shell({ route }: { route: Route }) {
         </nav>
       </header>
       <Sidebar activeId={route.name === 'conversation' ? route.id : null} />
+      {sidebarOpen.value && (
+        // Phone width: a tap beside the open sidebar closes it.
+        <button
+          type="button"
+          class="sidebar-backdrop"
+          aria-label="Close conversations"
+          tabIndex={-1}
+          onClick={() => {
+            sidebarOpen.value = false;
+          }}
+        />
+      )}
       <div class="content">{view(route)}</div>
     </div>
   );
