@@ -3,7 +3,7 @@
  * by an edge, a worker process, Postgres, Redis; the Groq stub instead of Groq). Prints figures
  * next to their budgets, asserts nothing.
  *
- *   node bench/web.ts [--loads 20] [--tps 500] [--tokens 1500] [--messages 1000] [--scrolls 3]
+ *   node bench/web.ts [--loads 20] [--tps 500] [--tokens 1500] [--rounds 3] [--messages 1000] [--scrolls 3]
  *
  * - Initial JavaScript: every script the signed-in page loads until the app is on screen, each
  *   gzip-compressed here at level 9 (what the edge's precompressed .gz files hold). Budget ≤ 120 KB.
@@ -12,8 +12,8 @@
  *   over `--loads` reloads with the HTTP cache off (a first visit) and on (a return visit).
  *   p50/p95, budget ≤ 1 s.
  * - Long tasks: PerformanceObserver 'longtask' entries (main-thread tasks > 50 ms) while three
- *   answers of `--tokens` Markdown tokens stream at `--tps` tokens/s into the open conversation.
- *   Budget: none.
+ *   answers of `--tokens` Markdown tokens stream at `--tps` tokens/s into the open conversation,
+ *   `--rounds` times. Budget: not one.
  * - A conversation of `--messages` messages (stored directly): time to the newest message on
  *   screen, articles and DOM nodes rendered, and how scrolling to the top loads older pages.
  *   Budget: not all at once.
@@ -43,6 +43,7 @@ const { values: flags } = parseArgs({
     tokens: { type: 'string', default: '1500' },
     messages: { type: 'string', default: '1000' },
     scrolls: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const LOADS = integerFlag('loads', flags.loads, 1, 1_000);
@@ -50,6 +51,7 @@ const TOKENS_PER_SECOND = integerFlag('tps', flags.tps, 1, 100_000);
 const ANSWER_TOKENS = integerFlag('tokens', flags.tokens, 10, 100_000);
 const MESSAGES = integerFlag('messages', flags.messages, 2, 100_000);
 const SCROLLS = integerFlag('scrolls', flags.scrolls, 1, 100);
+const ROUNDS = integerFlag('rounds', flags.rounds, 1, 100);
 
 const BUDGET = { initialJsKb: 120, firstRenderMs: 1_000, longTasks: 0 };
 
@@ -232,48 +234,54 @@ async function longTasks(stack: WebStack, page: Page, credentials: { email: stri
       return markdownTokens(ANSWER_TOKENS, seeds.find((seed) => question.includes(`stream ${seed}`)) ?? 0);
     },
   });
-  await page.reload();
-  await page.getByRole('navigation', { name: 'Conversations' }).waitFor();
-  await page.waitForLoadState('load');
-  // Only the tasks of the streaming window count.
-  const windowStart = (await page.evaluate('performance.now()')) as number;
-
   // Another tab of the same user sends the three questions; the page shows all three answers.
   const socket = await ChatClient.connect(stack.edge.url, await stack.tokenFor(credentials));
-  cleanups.add('bench socket', () => socket.close());
-  const started = performance.now();
-  const turns = await Promise.all(
-    seeds.map((seed) => socket.send({ conversationId, content: `Please stream ${seed}` })),
+  const closeSocket = cleanups.add('bench socket', () => socket.close());
+  out(
+    `Long tasks while 3 answers of ${ANSWER_TOKENS} Markdown tokens stream at ${TOKENS_PER_SECOND} tok/s into one page (${ROUNDS} rounds):`,
   );
-  for (const turn of turns) await socket.untilEnded(turn.assistantMessageId);
-  const streamedMs = performance.now() - started;
-  for (const turn of turns) {
-    await until(
-      () =>
-        messagesLog(page)
-          .locator(`article[data-message-id="${turn.assistantMessageId}"]`)
-          .getAttribute('data-status'),
-      (status) => status === 'complete',
+  let total = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor();
+    await page.waitForLoadState('load');
+    // The page already shows the earlier rounds' answers (up to a page of them).
+    await answers(page).first().waitFor();
+    const onPage = await messagesLog(page).getByRole('article').count();
+    // Only the tasks of the streaming window count.
+    const windowStart = (await page.evaluate('performance.now()')) as number;
+    const started = performance.now();
+    const turns = await Promise.all(
+      seeds.map((seed) => socket.send({ conversationId, content: `Please stream ${seed}` })),
+    );
+    for (const turn of turns) await socket.untilEnded(turn.assistantMessageId);
+    const streamedMs = performance.now() - started;
+    for (const turn of turns) {
+      await until(
+        () =>
+          messagesLog(page)
+            .locator(`article[data-message-id="${turn.assistantMessageId}"]`)
+            .getAttribute('data-status'),
+        (status) => status === 'complete',
+      );
+    }
+    const windowEnd = (await page.evaluate('performance.now()')) as number;
+
+    const seen = await probes(page);
+    const tasks = seen.longTasks.filter((task) => task.start >= windowStart && task.start <= windowEnd);
+    total += tasks.length;
+    // A task that ends within 100 ms of an answer turning complete is that answer's final render.
+    const atEnd = tasks.filter((task) =>
+      seen.endedAt.some((at) => at >= task.start - 100 && at <= task.start + task.duration + 100),
+    );
+    const durations = tasks.map((task) => fixed(task.duration, 0)).join(', ') || '–';
+    out(
+      `  round ${round} (${onPage} messages on the page before): ${tasks.length} task(s) over 50 ms (${durations} ms; ${atEnd.length} at an answer's end, ${tasks.length - atEnd.length} while streaming), streamed in ${fixed(streamedMs / 1000)} s, ${fixed(windowEnd - windowStart, 0)} ms observed`,
     );
   }
-  const windowEnd = (await page.evaluate('performance.now()')) as number;
-  socket.close();
-
-  const seen = await probes(page);
-  const tasks = seen.longTasks.filter((task) => task.start >= windowStart && task.start <= windowEnd);
-  const longest = Math.max(0, ...tasks.map((task) => task.duration));
-  // A task that ends within 100 ms of an answer turning complete is that answer's final render.
-  const atEnd = tasks.filter((task) =>
-    seen.endedAt.some((at) => at >= task.start - 100 && at <= task.start + task.duration + 100),
-  );
+  await closeSocket();
   out(
-    `Long tasks while 3 answers of ${ANSWER_TOKENS} Markdown tokens stream at ${TOKENS_PER_SECOND} tok/s into one page (${fixed(streamedMs / 1000)} s):`,
-  );
-  out(
-    `  ${tasks.length} task(s) over 50 ms, longest ${fixed(longest, 0)} ms, ${fixed(windowEnd - windowStart, 0)} ms observed  (budget ${BUDGET.longTasks} tasks > 50 ms: ${verdict(tasks.length <= BUDGET.longTasks)})`,
-  );
-  out(
-    `  durations ${tasks.map((task) => fixed(task.duration, 0)).join(', ') || '–'} ms; ${atEnd.length} of them at an answer's end (its final render), ${tasks.length - atEnd.length} while streaming\n`,
+    `  ${total} task(s) over 50 ms in ${ROUNDS} rounds  (budget ${BUDGET.longTasks}: ${verdict(total <= BUDGET.longTasks)}; a machine busy with other work stretches tasks: read with the load average)\n`,
   );
 }
 
