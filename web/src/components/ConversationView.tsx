@@ -4,7 +4,6 @@ import { ApiError } from '../api/http.ts';
 import type { ConversationMode } from '../api/types.ts';
 import { SocketError } from '../realtime/socket.ts';
 import { navigate } from '../router.ts';
-import { activeAnswers, stopAnswer } from '../state/answers.ts';
 import {
   currentConversation,
   deleteConversation,
@@ -21,7 +20,7 @@ import {
   threadLoaded,
 } from '../state/thread.ts';
 import { AttachDialog } from './AttachDialog.tsx';
-import { Composer } from './Composer.tsx';
+import { ComposerArea } from './ComposerArea.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { MessageList } from './MessageList.tsx';
 import { Suggestions } from './Suggestions.tsx';
@@ -48,7 +47,6 @@ export function ConversationView({ id, jumpTo }: { id: string | null; jumpTo: st
   }, [id]);
 
   const conversation = id && currentConversation.value?.id === id ? currentConversation.value : null;
-  const writing = activeAnswers.value.filter((answer) => answer.conversationId === id);
   const empty = threadLoaded.value && messages.value.length === 0;
 
   async function send(content: string): Promise<boolean> {
@@ -61,11 +59,6 @@ export function ConversationView({ id, jumpTo }: { id: string | null; jumpTo: st
       error.value = describe(caught);
       return false;
     }
-  }
-
-  function stop() {
-    for (const answer of writing)
-      void stopAnswer(answer).catch((caught: unknown) => (error.value = describe(caught)));
   }
 
   async function act(run: () => Promise<unknown>) {
@@ -186,22 +179,18 @@ export function ConversationView({ id, jumpTo }: { id: string | null; jumpTo: st
       )}
 
       <div class="composer-area">
-        <div class="writing-line">
-          <p role="status" class="writing">
-            {writing.length > 0 ? 'Writing…' : ''}
-          </p>
-          {writing.length > 0 && (
-            <button type="button" class="secondary stop" onClick={stop}>
-              Stop
-            </button>
-          )}
-        </div>
         {error.value && (
           <p role="alert" class="error">
             {error.value}
           </p>
         )}
-        <Composer onSend={send} onStop={stop} busy={writing.length > 0} />
+        <ComposerArea
+          conversationId={id}
+          onSend={send}
+          onError={(caught) => {
+            error.value = describe(caught);
+          }}
+        />
       </div>
 
       {confirmingDelete.value && conversation && (
