@@ -4,8 +4,9 @@ import type { Citation } from '../api/types.ts';
 import { highlightCode } from './highlight.ts';
 
 /**
- * Markdown → sanitised DOM. Every piece of HTML marked makes passes DOMPurify, whatever the
- * model wrote (raw HTML in Markdown included). Code blocks get a "Copy code" button (handled by
+ * Markdown → sanitised DOM. Raw HTML the model writes is shown as text, never parsed: even a
+ * parse in DOMPurify's inert document makes Chromium report the page's CSP for inline handlers.
+ * Every piece of HTML marked makes still passes DOMPurify. Code blocks get a "Copy code" button (handled by
  * delegation in the message view) and highlighting; `[n]` in a grounded answer becomes a link to
  * the cited passage.
  */
@@ -27,6 +28,9 @@ const markdown = new Marked({
   gfm: true,
   breaks: false,
   renderer: {
+    html({ text }: Tokens.HTML | Tokens.Tag) {
+      return escapeHtml(text);
+    },
     code({ text, lang }: Tokens.Code) {
       const language = (lang ?? '').trim().split(/\s+/)[0]!.toLowerCase();
       const highlighted = context.highlight ? highlightCode(text, language) : null;
