@@ -1,6 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { dropOwnIndex, OWN_INDEX_DROP_BELOW, readyChunkCount } from '../retrieval/ownVectorIndex.ts';
+import {
+  dropOwnIndex,
+  indexState,
+  OWN_INDEX_DROP_BELOW,
+  readyChunkCount,
+} from '../retrieval/ownVectorIndex.ts';
 
 /** Chunks deleted per statement: each batch is its own short transaction. */
 export const CHUNK_DELETE_BATCH = 2_000;
@@ -44,7 +49,8 @@ export async function dropOwnIndexIfSmall(
   dropBelow = OWN_INDEX_DROP_BELOW,
 ): Promise<boolean> {
   if ((await readyChunkCount(em, userId)) >= dropBelow) return false;
-  await dropOwnIndex(em, userId);
+  // Most users never had one: no DDL for them.
+  if ((await indexState(em, userId)) !== 'missing') await dropOwnIndex(em, userId);
   return true;
 }
 
