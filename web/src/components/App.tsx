@@ -1,7 +1,7 @@
 import { useSignalEffect } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { restoreSession, sessionState } from '../api/session.ts';
-import { warmUpGrammars } from '../markdown/highlight.ts';
+import { warmUpRendering } from '../markdown/warmUp.ts';
 import { closeSocket, openSocket } from '../realtime/socket.ts';
 import { location, matchRoute, navigate } from '../router.ts';
 import {
@@ -37,7 +37,7 @@ export function App() {
   useSignalEffect(() => {
     if (sessionState.value === 'signedIn') {
       openSocket();
-      warmUpGrammars();
+      warmUpRendering();
       void loadConversations().catch(() => undefined);
     } else if (sessionState.value === 'signedOut') {
       closeSocket();

@@ -47,27 +47,13 @@ export function highlightCode(code: string, language: string): string | null {
 }
 
 /**
- * highlight.js compiles a grammar the first time it is used, a one-time cost of tens of
- * milliseconds (TypeScript: ~150 ms on a busy 2-core machine) that would otherwise land in the
- * middle of a streaming answer. After sign-in, idle moments compile the grammars one by one.
+ * One step per registered grammar, the languages answers use most first: highlight.js compiles a
+ * grammar the first time it is used, a one-time cost of tens of milliseconds (TypeScript: ~150 ms
+ * on a busy 2-core machine) that would otherwise land in the middle of a streaming answer.
  */
-let warming = false;
-
-export function warmUpGrammars() {
-  if (warming) return;
-  warming = true;
-  // Sorted so that pop() takes the languages answers use most first.
-  const pending = Object.keys(LANGUAGES).sort((a, b) => PRIORITY.indexOf(a) - PRIORITY.indexOf(b));
-  const next = (deadline?: IdleDeadline) => {
-    while (pending.length > 0 && (!deadline || deadline.timeRemaining() > 0)) {
-      hljs.highlight('x', { language: pending.pop()!, ignoreIllegals: true });
-      if (!deadline) break;
-    }
-    if (pending.length > 0) schedule(next);
-  };
-  schedule(next);
+export function grammarWarmUps(): (() => void)[] {
+  const byUse = Object.keys(LANGUAGES).sort((a, b) => PRIORITY.indexOf(b) - PRIORITY.indexOf(a));
+  return byUse.map((language) => () => void hljs.highlight('x', { language, ignoreIllegals: true }));
 }
 
 const PRIORITY = ['yaml', 'xml', 'sql', 'json', 'bash', 'python', 'javascript', 'typescript'];
-const schedule = (run: (deadline?: IdleDeadline) => void) =>
-  'requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 5_000 }) : setTimeout(run, 200);
