@@ -1,4 +1,4 @@
-import type { Citation } from '../db/entities/Message.ts';
+import type { Citation } from '../db/citation.ts';
 
 /**
  * The Socket.IO contract, typed once for the edge server, the worker-side emitter and clients.

@@ -1,4 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import type { Citation } from '../citation.ts';
 import {
   createdAtColumn,
   embeddingColumn,
@@ -17,15 +18,7 @@ export const MESSAGE_STATUSES = ['pending', 'streaming', 'complete', 'failed', '
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const TERMINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ['complete', 'failed', 'cancelled'];
 
-export interface Citation {
-  n: number;
-  documentId: string;
-  chunkId: string;
-  filename: string;
-  page?: number | null;
-  snippet: string;
-  score: number;
-}
+export type { Citation };
 
 export const MessageSchema = defineEntity({
   name: 'Message',

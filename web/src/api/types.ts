@@ -30,15 +30,9 @@ export interface Conversation {
 
 export type MessageStatus = 'pending' | 'streaming' | 'complete' | 'failed' | 'cancelled';
 
-export interface Citation {
-  n: number;
-  documentId: string;
-  chunkId: string;
-  filename: string;
-  page?: number | null;
-  snippet: string;
-  score: number;
-}
+import type { Citation } from '../../../src/db/citation.ts';
+
+export type { Citation };
 
 export interface Usage {
   promptTokens: number;
@@ -109,60 +103,19 @@ export interface MaintenanceReport {
   counts: Record<string, number>;
 }
 
-/** Socket events (mirrors src/relay/events.ts; the web build does not import server code). */
-export interface AckError {
-  code: string;
-  message: string;
-  retryAfterSeconds?: number;
-}
-
-export interface ChatSendResult {
-  conversationId: string;
-  userMessageId: string;
-  assistantMessageId: string;
-}
-
-export interface ChatStarted {
-  conversationId: string;
-  messageId: string;
-}
-
-export interface ChatToken {
-  conversationId: string;
-  messageId: string;
-  seq: number;
-  delta: string;
-}
-
-export interface ChatDone {
-  conversationId: string;
-  messageId: string;
-  status: 'complete' | 'cancelled';
-  content: string;
-  usage: Usage;
-  citations: Citation[];
-  model: string | null;
-  ttftMs: number | null;
-  latencyMs: number | null;
-}
-
-export interface ChatErrorEvent {
-  conversationId: string;
-  messageId: string;
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
-export interface ConversationUpdated {
-  conversationId: string;
-  title: string | null;
-}
-
-export interface DocumentProgress {
-  documentId: string;
-  status: DocumentStatus;
-  progress: number;
-  chunkCount?: number;
-  error?: string;
-}
+/**
+ * Socket events: the server's own contract, imported as types only (erased from the bundle), so
+ * the page and the server cannot drift apart.
+ */
+export type {
+  AckError,
+  ChatDone,
+  ChatErrorEvent,
+  ChatSendResult,
+  ChatStarted,
+  ChatToken,
+  ClientToServerEvents,
+  ConversationUpdated,
+  DocumentProgress,
+  ServerToClientEvents,
+} from '../../../src/relay/events.ts';

@@ -1,50 +1,15 @@
 import { signal } from '@preact/signals';
 import { io, type Socket } from 'socket.io-client';
 import { getAccessToken, refreshSession } from '../api/session.ts';
-import type {
-  AckError,
-  ChatDone,
-  ChatErrorEvent,
-  ChatSendResult,
-  ChatStarted,
-  ChatToken,
-  ConversationUpdated,
-  DocumentProgress,
-} from '../api/types.ts';
+import type { AckError, ClientToServerEvents, ServerToClientEvents } from '../api/types.ts';
 
 /**
  * The one Socket.IO connection of a signed-in page. Handlers are registered once by the state
  * modules and survive reconnects; every (re)connect runs the `onConnected` hooks (resume).
  */
 
-export interface ServerEvents {
-  'chat:started': (payload: ChatStarted) => void;
-  'chat:token': (payload: ChatToken) => void;
-  'chat:done': (payload: ChatDone) => void;
-  'chat:error': (payload: ChatErrorEvent) => void;
-  'conversation:updated': (payload: ConversationUpdated) => void;
-  'document:progress': (payload: DocumentProgress) => void;
-}
-
-type Ack<R> = (error: AckError | null, result?: R) => void;
-
-export interface ClientEvents {
-  'chat:send': (
-    payload: {
-      conversationId?: string;
-      content: string;
-      clientMessageId?: string;
-      mode?: 'chat' | 'grounded';
-      documentIds?: string[];
-    },
-    ack: Ack<ChatSendResult>,
-  ) => void;
-  'chat:cancel': (payload: { messageId: string }, ack: Ack<{ ok: true }>) => void;
-  'chat:resume': (
-    payload: { messageId: string; afterSeq: number },
-    ack: Ack<{ ok: true; replayed: number }>,
-  ) => void;
-}
+export type ServerEvents = ServerToClientEvents;
+type ClientEvents = ClientToServerEvents;
 
 export const connected = signal(false);
 
