@@ -32,8 +32,9 @@ const markdownWarmUps = () =>
 let warming = false;
 
 /**
- * After sign-in, idle moments do the rendering path's one-time work, one small step at a time:
- * Markdown first (every answer needs it), then the highlight.js grammars.
+ * After sign-in, idle moments do the rendering path's one-time work, small steps while an idle
+ * period lasts: Markdown first (every answer needs it), then the highlight.js grammars. Done early
+ * it is done before the first answer streams; the timeout keeps a busy page from putting it off.
  */
 export function warmUpRendering() {
   if (warming) return;
