@@ -2,15 +2,26 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 
 /**
  * A TCP relay on a free local port to a real service, so a test can take the service away from
- * one process (close: open connections drop, new ones are refused) without stopping the shared one.
+ * one process without stopping the shared one: for good (close: open connections drop, new ones
+ * are refused) or for a while (sever, then restore on the same port, so a browser's origin stays
+ * the same and its clients reconnect by themselves).
  */
 export class TcpProxy {
   private readonly server: Server;
   private readonly connections = new Set<Socket>();
   private listeningPort = 0;
+  private severed = false;
+  /** Connections refused while severed: a test can wait for a client's retries. */
+  refused = 0;
 
   private constructor(targetHost: string, targetPort: number) {
     this.server = createServer((client) => {
+      // Refusing by closing each new connection keeps the listener, and so the port, ours.
+      if (this.severed) {
+        this.refused += 1;
+        client.destroy();
+        return;
+      }
       const upstream = connect(targetPort, targetHost);
       for (const socket of [client, upstream]) {
         this.connections.add(socket);
@@ -36,12 +47,27 @@ export class TcpProxy {
     return this.listeningPort;
   }
 
+  /** `http://127.0.0.1:<port>`: the origin of a web app reached through this proxy. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
   /** `url` with its host and port replaced by this proxy's. */
   rewrite(url: string): string {
     const proxied = new URL(url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(this.port);
     return proxied.toString();
+  }
+
+  /** Drops every open connection (HTTP keep-alive and WebSocket alike) and refuses new ones until restore. */
+  sever(): void {
+    this.severed = true;
+    for (const socket of this.connections) socket.destroy();
+  }
+
+  restore(): void {
+    this.severed = false;
   }
 
   /** Stops listening and drops every open connection: the service is gone for whoever used the proxy. */

@@ -5,7 +5,7 @@ import { ChildService } from './ChildService.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
 import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
-import { SeverableLink } from './webLink.ts';
+import { TcpProxy } from './TcpProxy.ts';
 
 export interface Credentials {
   email: string;
@@ -27,8 +27,8 @@ export interface WebStack {
   /** The edge in this process: its runtime lets a test or bench seed data with the factories. */
   edge: TestEdge;
   worker: ChildService;
-  /** What the browser talks to; `link.url` is the app's origin. */
-  link: SeverableLink;
+  /** What the browser talks to (`sever()` cuts it, `restore()` brings it back); `url` is its origin. */
+  link: TcpProxy;
   url: string;
   /** HTTP straight to the edge, for what the test checks behind the page's back. */
   api: ApiClient;
@@ -50,7 +50,7 @@ export const newCredentials = (label: string): Credentials => ({
 /**
  * What Parley Web runs on in a browser test: the built app, a Groq stub, an edge (in this process)
  * on a fresh database and queue prefix, a real worker process (chat and maintenance queues unless
- * told otherwise), and a severable link in front of the edge that the browser goes through.
+ * told otherwise), and a TcpProxy in front of the edge that the browser goes through (a test can sever it).
  */
 export async function startWebStack(
   label: string,
@@ -91,7 +91,8 @@ export async function startWebStack(
     { ...env, WORKER_QUEUES: options.workerQueues ?? 'chat,maintenance' },
     'workers started',
   );
-  const link = await SeverableLink.to(edge.url);
+  const edgeUrl = new URL(edge.url);
+  const link = await TcpProxy.start(edgeUrl.hostname, Number(edgeUrl.port));
   const api = new ApiClient(edge.url);
 
   const tokenFor = async ({ email, password }: Credentials) => {
@@ -112,7 +113,7 @@ export async function startWebStack(
     edge,
     worker,
     link,
-    url: link.url,
+    url: link.origin,
     api,
     admin,
     env,
