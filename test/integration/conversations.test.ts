@@ -33,6 +33,8 @@ describe('conversations and messages over REST and SSE', function () {
     for (const client of clients) client.close();
     await stack?.stop();
   });
+  // Each test starts from the suite's stub pace, whatever the previous one set.
+  afterEach(() => stub.configure({ ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 20 }));
 
   const as = (session: Session) => ({
     get: (path: string) => api.request('GET', `/api/v1${path}`, { token: session.accessToken }),
@@ -80,6 +82,9 @@ describe('conversations and messages over REST and SSE', function () {
   });
 
   it('accepts a message with 202, streams it over SSE, and is idempotent on clientMessageId', async () => {
+    // Tokens are held until the answer's `streaming` write commits: at 2 000 tokens/s a slow commit
+    // on a busy machine gathered all 20 into one batch (seen in CI), leaving nothing to resume past.
+    stub.configure({ tokensPerSecond: 100 });
     const conversation = (await as(alice).post('/conversations', { title: 'SSE' })).body;
     const sent = await as(alice).post(`/conversations/${conversation.id}/messages`, {
       content: 'Hello over REST',
