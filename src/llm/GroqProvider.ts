@@ -1,4 +1,5 @@
 import Groq, { APIConnectionError, APIError, APIUserAbortError } from 'groq-sdk';
+import { ToolCallAssembler, wireMessages, wireTools } from './chatCompletionsWire.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
 import { LlmError } from './LlmProvider.ts';
 import { readSseEvents } from './sseEvents.ts';
@@ -27,6 +28,14 @@ export class GroqProvider implements LlmProvider {
     let usage: GenerationResult['usage'] = null;
     let finishReason: string | null = null;
     let model = request.model;
+    const toolCalls = new ToolCallAssembler();
+    const ended = (aborted: boolean): GenerationResult => ({
+      model,
+      usage,
+      finishReason,
+      aborted,
+      toolCalls: toolCalls.result,
+    });
     try {
       // The SDK makes the request (retries, errors before the first byte); the events are read
       // here (src/llm/sseEvents.ts): the SDK's stream parser was most of the per-token CPU.
@@ -42,6 +51,7 @@ export class GroqProvider implements LlmProvider {
         model = chunk.model ?? model;
         const choice = chunk.choices?.[0];
         if (choice?.delta?.content) onToken(choice.delta.content);
+        toolCalls.add(choice?.delta?.tool_calls);
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         // Groq reports streaming usage on the last chunk, under x_groq.
         const reported = chunk.x_groq?.usage;
@@ -51,16 +61,16 @@ export class GroqProvider implements LlmProvider {
       });
     } catch (error) {
       if (error instanceof APIUserAbortError || request.signal?.aborted) {
-        return { model, usage, finishReason, aborted: true };
+        return ended(true);
       }
       // As with the SDK's stream: an abort we did not ask for ends the stream (checked below).
       if (!(error instanceof Error && error.name === 'AbortError')) throw toLlmError(error);
     }
     // An abort mid-stream ends the loop silently: the signal says whether the answer is whole.
-    if (request.signal?.aborted) return { model, usage, finishReason, aborted: true };
+    if (request.signal?.aborted) return ended(true);
     if (!finishReason)
       throw new LlmError('The model stream ended before the answer was complete.', { retryable: true });
-    return { model, usage, finishReason, aborted: false };
+    return ended(false);
   }
 
   /** Lists the models: needs a valid key and a reachable API, costs no tokens. */
@@ -86,7 +96,8 @@ export class GroqProvider implements LlmProvider {
 
 const completionParams = (request: GenerationRequest) => ({
   model: request.model,
-  messages: request.messages,
+  messages: wireMessages(request.messages) as Groq.Chat.Completions.ChatCompletionMessageParam[],
+  tools: wireTools(request.tools),
   temperature: request.temperature,
   max_completion_tokens: request.maxTokens,
 });

@@ -1,15 +1,33 @@
 /** What the chat pipeline needs from a language model, whoever serves it. */
 
-export interface PromptMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A function the model may ask for: its name, what it does, and its arguments as JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
+
+/** A call the model asked for; `arguments` is the JSON text exactly as the model wrote it. */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type PromptMessage =
+  | { role: 'system' | 'user'; content: string }
+  /** `toolCalls` when this turn of the model asked for tools instead of (or besides) answering. */
+  | { role: 'assistant'; content: string; toolCalls?: ToolCallRequest[] }
+  /** A tool's result, answering the call with the same id. */
+  | { role: 'tool'; toolCallId: string; content: string };
 
 export interface GenerationRequest {
   model: string;
   messages: PromptMessage[];
   temperature: number;
   maxTokens: number;
+  /** Offered to the model; absent or empty: a plain answer. */
+  tools?: ToolSpec[];
   signal?: AbortSignal;
 }
 
@@ -24,6 +42,8 @@ export interface GenerationResult {
   finishReason: string | null;
   /** True when the signal stopped the stream (the text so far is all there is). */
   aborted: boolean;
+  /** The tools the model asked for, whole (finish reason `tool_calls`); empty otherwise. */
+  toolCalls: ToolCallRequest[];
 }
 
 export interface LlmProvider {

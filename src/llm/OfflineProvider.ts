@@ -13,10 +13,10 @@ export class OfflineProvider implements LlmProvider {
     const words = offlineAnswer().split(/(?<= )/);
     for (const word of words) {
       if (request.signal?.aborted)
-        return { model: OFFLINE_MODEL, usage: null, finishReason: null, aborted: true };
+        return { model: OFFLINE_MODEL, usage: null, finishReason: null, aborted: true, toolCalls: [] };
       onToken(word);
     }
-    return { model: OFFLINE_MODEL, usage: null, finishReason: 'stop', aborted: false };
+    return { model: OFFLINE_MODEL, usage: null, finishReason: 'stop', aborted: false, toolCalls: [] };
   }
 
   /** Nothing to reach: always fine. */
