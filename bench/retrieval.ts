@@ -1,7 +1,7 @@
 /**
  * Retrieval benchmark: document search (src/retrieval/, called the way DocumentRetriever calls
  * it) over a synthetic multi-tenant corpus in a throwaway Postgres database built by the
- * migrations. For a big tenant (own HNSW index) and a small one (exact search): hybrid and per-leg
+ * migrations. For a big tenant (own IVFFlat index) and a small one (exact search): hybrid and per-leg
  * latency, recall@10 of the vector leg against exact search with the same filter, on- and
  * off-topic; what loading and indexing cost; the alternatives the design was chosen against
  * (`--compare`); the text leg at that scale; other users' search latency while a 10 000-chunk
@@ -9,7 +9,8 @@
  *
  *   node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N]
  *     [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16]
- *     [--noise 0.35] [--compare efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N]
+ *     [--noise 0.35] [--probes 80,160,320]
+ *     [--compare hnsw,efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N]
  *     [--seed 42] [--keep]
  *
  * Data (deterministic for a seed): tenant 0 (big) owns `--big` of the chunks in documents of
@@ -41,9 +42,10 @@ import { DocumentRetriever } from '../src/retrieval/DocumentRetriever.ts';
 import { documentSearchScope } from '../src/retrieval/documentScope.ts';
 import { hybridSearch, nearestByVector, type SearchScope } from '../src/retrieval/hybridSearch.ts';
 import {
-  OWN_INDEX_BUILD,
   OWN_INDEX_MIN_CHUNKS,
+  OWN_INDEX_PROBES,
   ownIndexDefinition,
+  ownIndexLists,
   ownIndexName,
 } from '../src/retrieval/ownVectorIndex.ts';
 import { createTestDatabase, dropTestDatabases, TEST_DATABASE_ADMIN_URL } from '../test/support/services.ts';
@@ -80,7 +82,7 @@ const progress = (text: string) =>
 // ---- options ----
 
 const usage =
-  'node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N] [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16] [--noise 0.35] [--compare efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N] [--seed 42] [--keep]';
+  'node bench/retrieval.ts [--chunks 100000] [--big 0.1] [--small 1000] [--users N] [--queries 200] [--offtopic 0.3] [--topk 6] [--ef 40,100,200] [--clusters 200] [--rank 16] [--noise 0.35] [--probes 80,160,320] [--compare hnsw,efc64,m32,halfvec,binary,global,partitions] [--no-deletes] [--build-workers N] [--seed 42] [--keep]';
 const { values: flags } = parseArgs({
   options: {
     chunks: { type: 'string', default: '100000' },
@@ -94,7 +96,11 @@ const { values: flags } = parseArgs({
     clusters: { type: 'string', default: '200' },
     rank: { type: 'string', default: '16' },
     noise: { type: 'string', default: '0.35' },
-    compare: { type: 'string', default: 'efc64,halfvec,binary' },
+    probes: {
+      type: 'string',
+      default: `${OWN_INDEX_PROBES / 2},${OWN_INDEX_PROBES},${OWN_INDEX_PROBES * 2}`,
+    },
+    compare: { type: 'string', default: 'hnsw' },
     'no-deletes': { type: 'boolean', default: false },
     'build-workers': { type: 'string', default: String(Math.max(0, Number(nproc()) - 1)) },
     seed: { type: 'string', default: '42' },
@@ -122,6 +128,7 @@ const options = {
   offTopic: numberFlag('offtopic', flags.offtopic, 0, 1),
   topK: integerFlag('topk', flags.topk, 1, 50),
   efs: flags.ef.split(',').map((part) => integerFlag('ef', part.trim(), 1, 1_000)),
+  probes: flags.probes.split(',').map((part) => integerFlag('probes', part.trim(), 1, 32_768)),
   clusters: integerFlag('clusters', flags.clusters, 1, 100_000),
   rank: integerFlag('rank', flags.rank, 0, DIMENSIONS),
   noise: numberFlag('noise', flags.noise, 0, 10),
@@ -136,9 +143,9 @@ const options = {
   seed: integerFlag('seed', flags.seed, 0, 2 ** 31),
 };
 for (const name of options.compare)
-  if (!['efc64', 'm32', 'halfvec', 'binary', 'global', 'partitions'].includes(name)) {
+  if (!['hnsw', 'efc64', 'm32', 'halfvec', 'binary', 'global', 'partitions'].includes(name)) {
     console.error(
-      `--compare: unknown alternative "${name}" (efc64, m32, halfvec, binary, global, partitions)`,
+      `--compare: unknown alternative "${name}" (hnsw, efc64, m32, halfvec, binary, global, partitions)`,
     );
     process.exit(2);
   }
@@ -513,7 +520,6 @@ async function main(): Promise<void> {
   const exactOf = (scope: SearchScope): SearchScope => ({ ...scope, vectorPlan: 'exact' });
   const indexOf = (scope: SearchScope): SearchScope => ({ ...scope, vectorPlan: 'index' });
   const candidates = Math.max(options.topK * 4, 20);
-  const defaultEf = Math.max(candidates, 100);
 
   progress('exact search (truth for recall), big and small tenant');
   const truthOf = async (scope: SearchScope, queries: Query[]) => {
@@ -553,6 +559,8 @@ async function main(): Promise<void> {
   };
   const alternatives: {
     label: string;
+    /** What the rows' numbers are: ef_search (HNSW, the default) or probes (IVFFlat). */
+    knob?: 'ef_search' | 'probes';
     build?: string;
     size?: string;
     rows: Map<number, { recall: Sample[]; ms: Sample[] }>;
@@ -675,34 +683,29 @@ async function main(): Promise<void> {
     await client.query('drop table chunks_by_user');
   }
   const bigIndex = ownIndexName(big.id);
-  if (options.compare.has('efc64')) {
-    const ddl = ownIndexDefinition(big.id, { concurrently: false }).replace(
-      `ef_construction = ${OWN_INDEX_BUILD.efConstruction}`,
-      'ef_construction = 64',
+  /** The big tenant's own index as an HNSW graph (the design before IVFFlat), with these build parameters. */
+  const ownHnsw = async (m: number, efConstruction: number) => {
+    const built = await buildIndex(
+      `alternative: own HNSW index, m ${m}, ef_construction ${efConstruction}`,
+      `create index "${bigIndex}" on document_chunks using hnsw (embedding vector_cosine_ops)
+         with (m = ${m}, ef_construction = ${efConstruction}) where user_id = '${big.id}'::uuid`,
+      bigIndex,
     );
-    const built = await buildIndex('alternative: own index with ef_construction 64', ddl, bigIndex);
-    progress('alternative: own index, ef_construction 64');
+    progress(`alternative: own HNSW index, m ${m}, ef_construction ${efConstruction}`);
     alternatives.push({
-      label: 'own index, m 16, ef_construction 64',
+      label: `own HNSW index, m ${m}, ef_construction ${efConstruction}`,
       ...built,
-      rows: await recallPass(bigQueries, bigTruth.ids, viaLeg(indexOf(bigScope), 10)),
+      rows: await recallPass(
+        bigQueries,
+        bigTruth.ids,
+        viaLeg({ ...indexOf(bigScope), probes: undefined }, 10),
+      ),
     });
     await client.query(`drop index "${bigIndex}"`);
-  }
-  if (options.compare.has('m32')) {
-    const ddl = ownIndexDefinition(big.id, { concurrently: false }).replace(
-      `m = ${OWN_INDEX_BUILD.m}`,
-      'm = 32',
-    );
-    const built = await buildIndex('alternative: own index with m 32', ddl, bigIndex);
-    progress('alternative: own index, m 32');
-    alternatives.push({
-      label: `own index, m 32, ef_construction ${OWN_INDEX_BUILD.efConstruction}`,
-      ...built,
-      rows: await recallPass(bigQueries, bigTruth.ids, viaLeg(indexOf(bigScope), 10)),
-    });
-    await client.query(`drop index "${bigIndex}"`);
-  }
+  };
+  if (options.compare.has('hnsw')) await ownHnsw(16, 128);
+  if (options.compare.has('efc64')) await ownHnsw(16, 64);
+  if (options.compare.has('m32')) await ownHnsw(32, 128);
   if (options.compare.has('halfvec')) {
     const name = `${bigIndex.slice(0, 40)}_half`;
     const built = await buildIndex(
@@ -754,18 +757,18 @@ async function main(): Promise<void> {
   // ---- the design: own index for every user from OWN_INDEX_MIN_CHUNKS ----
   const ownIndexUsers = tenants.filter((tenant) => tenant.chunks >= OWN_INDEX_MIN_CHUNKS);
   const bigBuildMs = await step(
-    `own HNSW index of the big tenant (${big.chunks} chunks; m ${OWN_INDEX_BUILD.m}, ef_construction ${OWN_INDEX_BUILD.efConstruction})`,
-    () => client.query(ownIndexDefinition(big.id, { concurrently: false })),
+    `own IVFFlat index of the big tenant (${big.chunks} chunks; ${ownIndexLists(big.chunks)} lists)`,
+    () => client.query(ownIndexDefinition(big.id, big.chunks, { concurrently: false })),
     big.chunks,
   );
   const others = ownIndexUsers.filter((tenant) => tenant !== big);
   const othersChunks = others.reduce((sum, tenant) => sum + tenant.chunks, 0);
   if (others.length > 0)
     await step(
-      `own HNSW indexes of the ${others.length} other users with ≥ ${OWN_INDEX_MIN_CHUNKS} chunks (${othersChunks} chunks)`,
+      `own IVFFlat indexes of the ${others.length} other users with ≥ ${OWN_INDEX_MIN_CHUNKS} chunks (${othersChunks} chunks)`,
       async () => {
         for (const tenant of others)
-          await client.query(ownIndexDefinition(tenant.id, { concurrently: false }));
+          await client.query(ownIndexDefinition(tenant.id, tenant.chunks, { concurrently: false }));
       },
       othersChunks,
     );
@@ -778,19 +781,28 @@ async function main(): Promise<void> {
          ('document_chunks heap', pg_relation_size('document_chunks')),
          ('document_chunks heap + toast', pg_table_size('document_chunks')),
          ('${gin.name} (GIN)', pg_relation_size('${gin.name}')),
-         ('big tenant''s own HNSW index', pg_relation_size('${bigIndex}')),
-         ('all own HNSW indexes (${ownIndexUsers.length})', (select coalesce(sum(pg_relation_size(indexrelid)), 0) from pg_index i join pg_class c on c.oid = i.indexrelid
+         ('big tenant''s own IVFFlat index', pg_relation_size('${bigIndex}')),
+         ('all own IVFFlat indexes (${ownIndexUsers.length})', (select coalesce(sum(pg_relation_size(indexrelid)), 0) from pg_index i join pg_class c on c.oid = i.indexrelid
              where i.indrelid = 'document_chunks'::regclass and c.relname like 'document\\_chunks\\_embedding\\_u%')),
          ('all indexes of document_chunks', pg_indexes_size('document_chunks'))) as s(name, size)`,
     )
   ).rows;
 
-  progress('the design, big tenant: own index at each ef_search (limit 10)');
+  progress('the design, big tenant: own IVFFlat index at each probes (limit 10)');
   alternatives.push({
-    label: `own index, m ${OWN_INDEX_BUILD.m}, ef_construction ${OWN_INDEX_BUILD.efConstruction} (chosen)`,
+    label: `own IVFFlat index, ${ownIndexLists(big.chunks)} lists (chosen; probes ${OWN_INDEX_PROBES})`,
+    knob: 'probes',
     build: fixed(bigBuildMs / 1_000, 1),
     size: await sizeOf(bigIndex),
-    rows: await recallPass(bigQueries, bigTruth.ids, viaLeg(bigScope, 10)),
+    rows: await recallPass(
+      bigQueries,
+      bigTruth.ids,
+      async (query, probes) =>
+        (await nearestByVector(orm.em.fork(), { ...bigScope, probes }, query.vector, 10)).map(
+          (row) => row.id,
+        ),
+      options.probes,
+    ),
   });
 
   // ---- latency of the code path, both tenants ----
@@ -897,7 +909,7 @@ async function main(): Promise<void> {
   const addPlan = async (title: string, work: () => Promise<unknown>) =>
     plans.push({ title, lines: await explain(client, await captureSql(orm, work)) });
   await addPlan(
-    `Vector leg, big tenant (own index), off-topic query, limit ${candidates}, ef_search ${defaultEf}`,
+    `Vector leg, big tenant (own index), off-topic query, limit ${candidates}, probes ${OWN_INDEX_PROBES}`,
     () => nearestByVector(orm.em.fork(), bigPass.scope, bigSample.vector, candidates),
   );
   await addPlan(`Vector leg, small tenant (exact), limit ${candidates}`, () =>
@@ -1004,7 +1016,7 @@ async function main(): Promise<void> {
 
   out();
   out(
-    `Latency (ms, one query at a time from this process, after ${WARM_UP_QUERIES} warm-up queries; topK ${options.topK}, ${candidates} candidates a leg, ef_search ${defaultEf})`,
+    `Latency (ms, one query at a time from this process, after ${WARM_UP_QUERIES} warm-up queries; topK ${options.topK}, ${candidates} candidates a leg, probes ${OWN_INDEX_PROBES})`,
   );
   const labels: Record<Leg, string> = {
     retrieve: 'DocumentRetriever.retrieve (scope + hybrid + passages)',
@@ -1061,7 +1073,7 @@ async function main(): Promise<void> {
       value: overlap(found[query.index]!, truth[query.index]!),
     }));
   recallRow(
-    `big tenant, as hybridSearch runs it (own index, limit ${candidates}, ef ${defaultEf}; first 10)`,
+    `big tenant, as hybridSearch runs it (own index, limit ${candidates}, probes ${OWN_INDEX_PROBES}; first 10)`,
     recallOf(bigPass.legIds, bigTruth.ids, bigQueries),
     bigPass.samples.vector,
   );
@@ -1073,7 +1085,7 @@ async function main(): Promise<void> {
   for (const alternative of alternatives)
     for (const [ef, row] of alternative.rows)
       recallRow(
-        `${alternative.label}, limit 10, ef_search ${ef}`,
+        `${alternative.label}, limit 10, ${alternative.knob ?? 'ef_search'} ${ef}`,
         row.recall,
         row.ms,
         alternative.build,

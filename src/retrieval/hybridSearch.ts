@@ -21,6 +21,8 @@ export interface SearchScope {
    * exact, and cheaper than any index for a few thousand rows. Unset: the planner chooses.
    */
   vectorPlan?: 'index' | 'exact';
+  /** With an IVFFlat index: how many of its lists a search reads (ivfflat.probes). */
+  probes?: number;
 }
 
 export interface SearchRequest {
@@ -45,7 +47,7 @@ export interface SearchRequest {
   limit: number;
   /** How many candidates each leg contributes before fusion. */
   candidates?: number;
-  /** hnsw.ef_search: the index's search breadth (accuracy vs time). */
+  /** hnsw.ef_search: an HNSW index's search breadth (accuracy vs time). */
   efSearch?: number;
 }
 
@@ -103,9 +105,10 @@ export function nearestByVector(
 }
 
 /**
- * The HNSW leg. pgvector 0.8's iterative scan keeps reading the index until enough rows pass the
- * filter (without it, a user owning 1 % of the rows would get ~1 % of ef_search back).
- * relaxed_order may return rows slightly out of order, so the outer query sorts them again.
+ * The index leg (HNSW, or IVFFlat when the scope names its probes). pgvector 0.8's iterative scan
+ * keeps reading the index until enough rows pass the filter (without it, a user owning 1 % of the
+ * rows would get ~1 % of ef_search back). relaxed_order may return rows slightly out of order, so
+ * the outer query sorts them again.
  */
 async function indexedNearest(
   em: EntityManager,
@@ -125,6 +128,11 @@ async function indexedNearest(
     // Sorting the filter's rows is the exact plan; asked for the index, the planner must walk it.
     // (A disabled node's cost is huge, which would also set off JIT compilation: 300 ms.)
     if (scope.vectorPlan === 'index') settings.push(['enable_sort', 'off'], ['jit', 'off']);
+    if (scope.probes)
+      settings.push(
+        ['ivfflat.probes', String(Math.trunc(scope.probes))],
+        ['ivfflat.iterative_scan', 'relaxed_order'],
+      );
     await sql.execute(`select ${settings.map(() => 'set_config(?, ?, true)').join(', ')}`, settings.flat());
     const rows: { id: string; distance: number }[] = await sql.execute(
       `with nearest as materialized (

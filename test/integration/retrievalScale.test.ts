@@ -16,7 +16,7 @@ import {
 import { createLogger } from '../../src/logger.ts';
 import { documentSearchScope } from '../../src/retrieval/documentScope.ts';
 import { hybridSearch, nearestByVector } from '../../src/retrieval/hybridSearch.ts';
-import { indexState, ownIndexName, reconcileOwnIndex } from '../../src/retrieval/ownVectorIndex.ts';
+import { indexState, ownIndex, ownIndexName, reconcileOwnIndex } from '../../src/retrieval/ownVectorIndex.ts';
 import { createTestDatabase } from '../support/services.ts';
 
 const logger = createLogger('silent');
@@ -152,7 +152,7 @@ function describeScale(kind: string, connect: () => Promise<{ orm: Orm; cleanup:
       await cleanup?.();
     });
 
-    it('gives a user over the threshold an HNSW index of their own, and none to a small one', async () => {
+    it('gives a user over the threshold an IVFFlat index of their own, and none to a small one', async () => {
       expect(await reconcileOwnIndex(orm.em.fork(), big, THRESHOLDS)).to.equal('created');
       expect(await reconcileOwnIndex(orm.em.fork(), big, THRESHOLDS)).to.equal('unchanged');
       expect(await reconcileOwnIndex(orm.em.fork(), small, THRESHOLDS)).to.equal('unchanged');
@@ -163,8 +163,40 @@ function describeScale(kind: string, connect: () => Promise<{ orm: Orm; cleanup:
         [ownIndexName(big)],
       )) as { indexdef: string }[];
       expect(definition?.indexdef)
-        .to.match(/USING hnsw/)
+        .to.match(/USING ivfflat/)
         .and.to.include(`WHERE (user_id = '${big}'::uuid)`);
+      // 800 ready chunks in lists of about 50 rows.
+      expect(await ownIndex(orm.em.fork(), big)).to.deep.equal({
+        state: 'valid',
+        method: 'ivfflat',
+        lists: 16,
+      });
+    });
+
+    it('rebuilds an own index of the earlier kind (HNSW) as IVFFlat under the same name, searchable throughout', async () => {
+      const em = orm.em.fork() as SqlEntityManager;
+      const name = ownIndexName(other);
+      // As the previous migration left a big user: an HNSW graph under the own index's name.
+      await em.execute(
+        `create index "${name}" on document_chunks using hnsw (embedding vector_cosine_ops) where user_id = '${other}'::uuid`,
+      );
+      const hnswOnly = { from: 50, dropBelow: 10 };
+      expect(await ownIndex(em, other)).to.include({ state: 'valid', method: 'hnsw' });
+      expect(await reconcileOwnIndex(orm.em.fork(), other, hnswOnly)).to.equal('rebuilt');
+      expect(await ownIndex(em, other)).to.deep.equal({ state: 'valid', method: 'ivfflat', lists: 2 });
+      expect(await reconcileOwnIndex(orm.em.fork(), other, hnswOnly)).to.equal('unchanged');
+      const scope = await documentSearchScope(em, other, null, hnswOnly.from);
+      const plan = await explainVectorLeg(orm, scope);
+      expect(plan, plan).to.include(name);
+      const nearest = await nearestByVector(orm.em.fork(), scope, query, 3);
+      const contents = await contentsOf(
+        orm,
+        nearest.map((row) => row.id),
+      );
+      expect(nearest.map((row) => contents.get(row.id))).to.deep.equal(
+        [0, 1, 2].map((rank) => `other planted neighbour ${rank}: revenue of the northern region`),
+      );
+      await (orm.em.fork() as SqlEntityManager).execute(`drop index "${name}"`);
     });
 
     it('searches the big user through their own index and the small one exactly, each finding only their own passages', async () => {
@@ -338,7 +370,8 @@ function describeMigration(
 
         await orm.migrator.up();
         expect(await indexNames(em)).to.deep.equal([ownIndexName(big)]);
-        expect(await indexState(em, big)).to.equal('valid');
+        // 10 000 chunks in lists of about 50 rows (the IVFFlat migration after the own-index one).
+        expect(await ownIndex(em, big)).to.deep.equal({ state: 'valid', method: 'ivfflat', lists: 200 });
         const scope = await documentSearchScope(em, big, null);
         expect(scope.vectorPlan).to.equal('index');
         const nearest = await nearestByVector(em, scope, randomUnit(60_003), 5);
