@@ -10,11 +10,11 @@ import { arrayLiteral } from '../db/arrayLiteral.ts';
  *
  * Why IVFFlat and not HNSW: a question far from everything a user has (an off-topic question)
  * has nearest passages that are near-ties (the 1st and the 11th within 0.02 of similarity). A
- * graph search orders those poorly: an own HNSW index found 0.27–0.65 of the exact ten even at
+ * graph search orders those poorly: an own HNSW index found 0.3–0.65 of the exact ten, even at
  * ef_search 1 000. IVFFlat computes the exact distance of every row in the lists it probes, so it
  * finds the near-ties that lie in those lists; lists of ~50 rows with a fixed budget of rows read
- * per query reached recall@10 ≥ 0.95 on- and off-topic, in a few ms (docs/benchmarks.md), and
- * builds in seconds where HNSW took a minute per 100 000 chunks.
+ * per query reached recall@10 ≥ 0.95 on- and off-topic at ~10 ms (docs/benchmarks.md), and
+ * builds no slower than HNSW (28 s against 29 s for a 100 000-chunk user).
  */
 
 /** From this many ready chunks a user's vector search goes through an index of their own. */
