@@ -158,9 +158,9 @@ export class McpToolSource extends EventEmitter implements ToolSource {
     this.emit('change', serverId);
   }
 
-  /** Applies every announced change; `subscriber` becomes a subscriber connection. */
-  listen(subscriber: Redis, prefix: string): void {
-    listenForMcpServerChanges(subscriber, prefix, this.logger, (serverId) => this.invalidate(serverId));
+  /** Applies every announced change; `subscriber` becomes a subscriber connection. Resolves once subscribed. */
+  listen(subscriber: Redis, prefix: string): Promise<void> {
+    return listenForMcpServerChanges(subscriber, prefix, this.logger, (serverId) => this.invalidate(serverId));
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ export async function createMcpToolSource(
 ): Promise<McpToolSource> {
   const { config, logger, orm, redis, shutdown } = runtime;
   const source = new McpToolSource({ orm, box: await SecretBox.fromConfig(config), logger }, options);
-  source.listen(redis.create('pubsub', 'mcp-subscriber'), config.redis.queuePrefix);
+  await source.listen(redis.create('pubsub', 'mcp-subscriber'), config.redis.queuePrefix);
   shutdown.add('connections', 'MCP clients', () => source.close());
   return source;
 }

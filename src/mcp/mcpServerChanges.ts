@@ -13,18 +13,20 @@ export const publishMcpServerChanged = (redis: Redis, prefix: string, serverId: 
 
 /**
  * Calls `onChange(serverId)` for each announcement, and `onChange(null)` (everything may have
- * changed) after the subscriber reconnects, since announcements sent meanwhile are lost.
+ * changed) after the subscriber reconnects, since announcements sent meanwhile are lost. Resolves
+ * once subscribed (never rejects: a failure is logged, and the caches' maximum age still applies).
  */
 export function listenForMcpServerChanges(
   subscriber: Redis,
   prefix: string,
   logger: Logger,
   onChange: (serverId: string | null) => void,
-): void {
+): Promise<void> {
   const channel = mcpServersChannel(prefix);
-  subscriber.subscribe(channel).catch((error: Error) => {
-    logger.warn({ err: error.message }, 'MCP server changes not subscribed');
-  });
+  const subscribed = subscriber.subscribe(channel).then(
+    () => {},
+    (error: Error) => logger.warn({ err: error.message }, 'MCP server changes not subscribed'),
+  );
   subscriber.on('message', (from: string, serverId: string) => {
     if (from === channel) onChange(serverId);
   });
@@ -33,4 +35,5 @@ export function listenForMcpServerChanges(
     if (connectedOnce) onChange(null);
     connectedOnce = true;
   });
+  return subscribed;
 }
