@@ -99,7 +99,8 @@ function modelParameters(schema: Record<string, unknown>): Record<string, unknow
  * answer: `tools()` answers within about `listWaitMs` with that server's last-known tools (or
  * none), and calling one of its tools gives a "tool unavailable" error the model reads.
  *
- * Emits `change` (server id or null) after an announcement was applied.
+ * Emits `change` (server id or null) after an announcement was applied, and `toolsChanged`
+ * (server id) when a server said its tool list changed.
  */
 export class McpToolSource extends EventEmitter implements ToolSource {
   private readonly orm: Orm;
@@ -160,7 +161,9 @@ export class McpToolSource extends EventEmitter implements ToolSource {
 
   /** Applies every announced change; `subscriber` becomes a subscriber connection. Resolves once subscribed. */
   listen(subscriber: Redis, prefix: string): Promise<void> {
-    return listenForMcpServerChanges(subscriber, prefix, this.logger, (serverId) => this.invalidate(serverId));
+    return listenForMcpServerChanges(subscriber, prefix, this.logger, (serverId) =>
+      this.invalidate(serverId),
+    );
   }
 
   async close(): Promise<void> {
@@ -170,6 +173,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
   private toolsChanged(serverId: string): void {
     const listing = this.listings.get(serverId);
     if (listing) listing.stale = true;
+    this.emit('toolsChanged', serverId);
   }
 
   /** The enabled registrations, from memory while fresh. */

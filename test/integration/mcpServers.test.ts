@@ -305,6 +305,48 @@ describe('MCP servers: admin registration and the tool source (real MCP server o
     ).to.equal(404);
   });
 
+  it('keeps a session with a stateful server, and connects again when the server lost it', async () => {
+    const desk = await McpTestServer.start({ stateful: true });
+    try {
+      const changed = once(source, 'change');
+      const created = await call('POST', '/api/v1/admin/mcp-servers', {
+        body: { name: 'desk', url: desk.url, headers: { Authorization: `Bearer ${SECRET_TOKEN}` } },
+      });
+      expect(created.status).to.equal(201);
+      await changed;
+      const lookup = (await toolNamed('desk__lookup_order'))!;
+      expect((await lookup.execute({ orderId: 'B-1' }, context())).content).to.include('B-1');
+      expect((await lookup.execute({ orderId: 'B-2' }, context())).content).to.include('B-2');
+      expect(desk.sessionCount).to.equal(1); // one client, one session, for listing and both calls
+
+      // The server forgets its sessions: the next call gets 404, connects again and is sent once.
+      desk.forgetSessions();
+      expect((await lookup.execute({ orderId: 'B-3' }, context())).content).to.include('B-3');
+      expect(desk.calls.filter((recorded) => recorded.arguments.orderId === 'B-3')).to.have.length(1);
+      expect(desk.calls.at(-1)!.headers.authorization).to.equal(`Bearer ${SECRET_TOKEN}`);
+      expect(desk.sessionCount).to.equal(1);
+
+      // Down, then up again: unavailable meanwhile, and the next call connects anew.
+      await desk.stop();
+      const refused = await lookup.execute({ orderId: 'B-4' }, context()).then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+      expect(refused).to.be.instanceOf(McpToolUnavailableError);
+      await desk.restart();
+      expect((await lookup.execute({ orderId: 'B-5' }, context())).content).to.include('B-5');
+
+      // The server's own "tools changed" notice reaches the source, which lists again.
+      const toolsChanged = once(source, 'toolsChanged');
+      desk.addTool('count_items');
+      expect(await toolsChanged).to.deep.equal([created.body.id]);
+      expect((await source.tools()).map((tool) => tool.name)).to.include('desk__count_items');
+      expect((await call('DELETE', `/api/v1/admin/mcp-servers/${created.body.id}`)).status).to.equal(204);
+    } finally {
+      await desk.stop();
+    }
+  });
+
   it('never let a header value into an API answer or a log line', () => {
     expect(answers.length).to.be.greaterThan(15);
     const everything = JSON.stringify(answers.map((answer) => answer.body));

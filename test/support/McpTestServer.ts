@@ -1,15 +1,24 @@
 /**
  * McpTestServer: a real MCP server (the SDK's McpServer) over Streamable HTTP on a free local
  * port, for tests and benchmarks. It records every tool call with its arguments and the HTTP
- * headers it arrived with, so a test can check what Parley sent. Stateless (a server and a
- * transport per request, JSON answers), like many hosted MCP servers.
+ * headers it arrived with, so a test can check what Parley sent. Stateless by default (a server
+ * and a transport per request, JSON answers), like many hosted MCP servers; `{ stateful: true }`
+ * keeps sessions (Mcp-Session-Id) and a notification stream, as the SDK's own examples do.
  *
  *   const mcp = await McpTestServer.start();
  *   // register mcp.url; tools: lookup_order {orderId}, fail_always {}
- *   await mcp.stop(); await mcp.restart();   // down, and up again on the same port
+ *   await mcp.stop(); await mcp.restart();   // down, and up again on the same port (sessions lost)
+ *   mcp.addTool('count_items');               // stateful: connected clients get tools/list_changed
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -28,16 +37,45 @@ export class McpTestServer extends EventEmitter {
   readonly requestHeaders: IncomingHttpHeaders[] = [];
   private server: Server;
   private port = 0;
+  private readonly stateful: boolean;
+  /** Stateful mode: live sessions (lost on restart, like a real server's memory). */
+  private readonly sessions = new Map<
+    string,
+    { transport: StreamableHTTPServerTransport; server: McpServer }
+  >();
+  private readonly extraTools: string[] = [];
 
-  private constructor() {
+  private constructor(options: { stateful?: boolean }) {
     super();
+    this.stateful = options.stateful ?? false;
     this.server = this.createHttpServer();
   }
 
-  static async start(): Promise<McpTestServer> {
-    const mcp = new McpTestServer();
+  static async start(options: { stateful?: boolean } = {}): Promise<McpTestServer> {
+    const mcp = new McpTestServer(options);
     await mcp.listen(0);
     return mcp;
+  }
+
+  /** Number of sessions the server holds now (stateful mode). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Stateful mode: forgets every session while the port stays open, as a restarted server behind
+   * a proxy does: the next request with an old Mcp-Session-Id gets 404.
+   */
+  forgetSessions(): void {
+    for (const { server } of this.sessions.values()) void server.close();
+    this.sessions.clear();
+  }
+
+  /** A new tool `name` (answers "<name> done"); connected sessions are told their list changed. */
+  addTool(name: string): void {
+    this.extraTools.push(name);
+    // Registering on a connected McpServer sends notifications/tools/list_changed by itself.
+    for (const { server } of this.sessions.values()) this.registerExtra(server, name);
   }
 
   get url(): string {
@@ -46,6 +84,11 @@ export class McpTestServer extends EventEmitter {
 
   /** Down: the port refuses connections until `restart`. */
   async stop(): Promise<void> {
+    for (const { transport, server } of this.sessions.values()) {
+      void transport.close();
+      void server.close();
+    }
+    this.sessions.clear();
     if (!this.server.listening) return;
     const closed = new Promise<void>((done) => this.server.close(() => done()));
     this.server.closeAllConnections();
@@ -69,6 +112,10 @@ export class McpTestServer extends EventEmitter {
   private createHttpServer(): Server {
     return createServer((req, res) => {
       this.requestHeaders.push(req.headers);
+      if (this.stateful) {
+        this.handleStateful(req, res);
+        return;
+      }
       if (req.method !== 'POST' || !req.url?.startsWith('/mcp')) {
         // Stateless: no standalone notification stream, no session to delete.
         res.writeHead(405, { allow: 'POST' }).end();
@@ -89,6 +136,47 @@ export class McpTestServer extends EventEmitter {
         .catch(() => {
           if (!res.headersSent) res.writeHead(500).end();
         });
+    });
+  }
+
+  private handleStateful(req: IncomingMessage, res: ServerResponse): void {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = this.sessions.get(sessionId);
+      if (!session) {
+        // What the SDK's examples answer for a session the server doesn't hold (e.g. after a restart).
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
+        );
+        return;
+      }
+      void session.transport.handleRequest(req, res);
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(400).end();
+      return;
+    }
+    const server = this.mcpServer();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { transport, server });
+      },
+    });
+    server
+      .connect(transport)
+      .then(() => transport.handleRequest(req, res))
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  }
+
+  private registerExtra(server: McpServer, name: string): void {
+    server.registerTool(name, { description: `The ${name} tool.`, inputSchema: {} }, async (_args, extra) => {
+      this.record(name, {}, extra.requestInfo?.headers ?? {});
+      return { content: [{ type: 'text', text: `${name} done` }] };
     });
   }
 
@@ -115,6 +203,7 @@ export class McpTestServer extends EventEmitter {
         return { isError: true, content: [{ type: 'text', text: 'the warehouse system is down' }] };
       },
     );
+    for (const name of this.extraTools) this.registerExtra(server, name);
     return server;
   }
 
