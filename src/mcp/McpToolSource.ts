@@ -279,7 +279,13 @@ export class McpToolSource extends EventEmitter implements ToolSource {
     if (typeof input !== 'object' || Array.isArray(input))
       throw new ToolInputError('The arguments must be a JSON object.');
     // The registration as it is now: a tool disabled since it was offered is not called.
-    const server = (await this.servers().catch(() => [])).find((candidate) => candidate.id === serverId);
+    let servers: McpServerConfig[];
+    try {
+      servers = await this.servers();
+    } catch {
+      throw new McpToolUnavailableError(exposed, 'its registration cannot be read');
+    }
+    const server = servers.find((candidate) => candidate.id === serverId);
     if (!server || !isEnabled(server, original))
       throw new McpToolUnavailableError(exposed, 'it was disabled');
     try {

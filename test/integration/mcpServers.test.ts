@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { createMcpToolSource } from '../../src/mcp/createMcpToolSource.ts';
 import { McpToolSource, McpToolUnavailableError } from '../../src/mcp/McpToolSource.ts';
@@ -344,6 +345,43 @@ describe('MCP servers: admin registration and the tool source (real MCP server o
       expect((await call('DELETE', `/api/v1/admin/mcp-servers/${created.body.id}`)).status).to.equal(204);
     } finally {
       await desk.stop();
+    }
+  });
+
+  it('never waits on a server that accepts connections and never answers', async () => {
+    const sockets: Socket[] = [];
+    const hanging = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((listening) => hanging.listen(0, '127.0.0.1', () => listening()));
+    const hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/mcp`;
+    try {
+      let changed = once(source, 'change');
+      const created = await call('POST', '/api/v1/admin/mcp-servers', {
+        body: { name: 'slow', url: mcp.url },
+      });
+      await changed;
+      const lookup = (await toolNamed('slow__lookup_order'))!;
+      changed = once(source, 'change');
+      await call('PATCH', `/api/v1/admin/mcp-servers/${created.body.id}`, { body: { url: hangingUrl } });
+      await changed;
+
+      // The list answers (bounded wait) without the tools of a server it can't list.
+      const names = (await source.tools()).map((tool) => tool.name);
+      expect(names).to.deep.equal([]);
+      expect(source.knownTools(created.body.id).tools).to.equal(null);
+      // A call in progress is abandoned as soon as the answer's signal aborts (cancel, timeout).
+      const controller = new AbortController();
+      const pending = lookup.execute({ orderId: 'C-1' }, { ...context(), signal: controller.signal });
+      controller.abort(new Error('cancelled by the user'));
+      const error = await pending.then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+      expect(error?.message).to.equal('cancelled by the user');
+      expect(sockets.length, 'the source did reach the hanging server').to.be.greaterThan(0);
+      expect((await call('DELETE', `/api/v1/admin/mcp-servers/${created.body.id}`)).status).to.equal(204);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((closed) => hanging.close(closed));
     }
   });
 
