@@ -67,6 +67,8 @@ interface Listing {
   failedAt?: number;
   error?: string;
   refreshing?: Promise<void>;
+  /** The listing whose answer counts; a change announcement starts a new round. */
+  round?: symbol;
 }
 
 /** Every page of a server's tool list. */
@@ -154,6 +156,8 @@ export class McpToolSource extends EventEmitter implements ToolSource {
       if (listing) {
         listing.stale = true;
         listing.failedAt = undefined;
+        listing.refreshing = undefined;
+        listing.round = undefined;
       }
     }
     this.emit('change', serverId);
@@ -172,7 +176,11 @@ export class McpToolSource extends EventEmitter implements ToolSource {
 
   private toolsChanged(serverId: string): void {
     const listing = this.listings.get(serverId);
-    if (listing) listing.stale = true;
+    if (listing) {
+      listing.stale = true;
+      listing.refreshing = undefined;
+      listing.round = undefined;
+    }
     this.emit('toolsChanged', serverId);
   }
 
@@ -223,9 +231,14 @@ export class McpToolSource extends EventEmitter implements ToolSource {
       this.listings.set(server.id, listing);
     }
     const target = listing;
-    target.refreshing ??= (async () => {
+    if (target.refreshing) return target.refreshing;
+    // A listing that began before a change announcement must not pass for one made after it.
+    const round = Symbol('listing round');
+    target.round = round;
+    const refreshing = (async () => {
       try {
         const tools = await this.pool.use(server, undefined, listAllTools);
+        if (target.round !== round) return;
         if (target.error) this.logger.info({ server: server.name }, 'MCP server reachable again');
         Object.assign(target, {
           tools,
@@ -235,15 +248,17 @@ export class McpToolSource extends EventEmitter implements ToolSource {
           error: undefined,
         });
       } catch (error) {
+        if (target.round !== round) return;
         const message = describeFailure(error, server);
         if (target.error !== message)
           this.logger.warn({ server: server.name, err: message }, 'MCP server tools not listed');
         Object.assign(target, { stale: false, failedAt: Date.now(), error: message });
       } finally {
-        target.refreshing = undefined;
+        if (target.round === round) target.refreshing = undefined;
       }
     })();
-    return target.refreshing;
+    target.refreshing = refreshing;
+    return refreshing;
   }
 
   private toolsOf(server: McpServerConfig, tools: McpToolInfo[]): Tool[] {
