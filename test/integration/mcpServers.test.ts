@@ -7,6 +7,7 @@ import { McpToolError } from '../../src/mcp/mcpToolOutcome.ts';
 import { SecretBox } from '../../src/secrets/SecretBox.ts';
 import type { Tool, ToolContext } from '../../src/tools/Tool.ts';
 import { ApiClient, type ApiResponse } from '../support/ApiClient.ts';
+import { ChildService } from '../support/ChildService.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { capturingLogger } from '../support/logCapture.ts';
 import { McpTestServer } from '../support/McpTestServer.ts';
@@ -382,6 +383,42 @@ describe('MCP servers: admin registration and the tool source (real MCP server o
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((closed) => hanging.close(closed));
+    }
+  });
+
+  it('calls a server in another process, and degrades when that process is killed', async () => {
+    const remote = await ChildService.start('test/support/mcpTestServerMain.ts', {}, 'mcp listening');
+    try {
+      const { url } = (await remote.waitFor((line) => line.msg === 'mcp listening')) as { url: string };
+      const changed = once(source, 'change');
+      const created = await call('POST', '/api/v1/admin/mcp-servers', {
+        body: {
+          name: 'remote',
+          url,
+          headers: { Authorization: `Bearer ${SECRET_TOKEN}` },
+          enabledTools: ['lookup_order'],
+        },
+      });
+      await changed;
+      expect((await source.tools()).map((tool) => tool.name)).to.deep.equal(['remote__lookup_order']);
+      const lookup = (await toolNamed('remote__lookup_order'))!;
+      expect((await lookup.execute({ orderId: 'D-1' }, context())).content).to.include('Order D-1');
+      const seen = await remote.waitFor((line) => line.msg === 'tool call');
+      expect(seen).to.deep.include({
+        tool: 'lookup_order',
+        arguments: { orderId: 'D-1' },
+        authorization: `Bearer ${SECRET_TOKEN}`,
+      });
+
+      await remote.stop('SIGKILL');
+      const refused = await lookup.execute({ orderId: 'D-2' }, context()).then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+      expect(refused).to.be.instanceOf(McpToolUnavailableError);
+      expect((await call('DELETE', `/api/v1/admin/mcp-servers/${created.body.id}`)).status).to.equal(204);
+    } finally {
+      await remote.stop('SIGKILL');
     }
   });
 
