@@ -6,11 +6,13 @@ import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
 import { DocumentLibrary } from './documents/DocumentLibrary.ts';
 import { LlmHealth } from './health/LlmHealth.ts';
+import { McpHealth } from './health/McpHealth.ts';
 import { Readiness } from './health/Readiness.ts';
 import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
 import { refuseOtherTransportMethods } from './http/socketIoMethods.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
+import { McpServerRegistry } from './mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from './metrics/queueGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { Presence } from './realtime/Presence.ts';
@@ -22,6 +24,7 @@ import { ReplayReader } from './relay/ReplayReader.ts';
 import { TokenPublisher } from './relay/TokenPublisher.ts';
 import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
+import { SecretBox } from './secrets/SecretBox.ts';
 
 export interface Edge {
   app: Koa;
@@ -64,6 +67,15 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     corsOrigins: config.http.corsOrigins,
     trustProxy: config.http.trustProxy,
   });
+  const secrets = await SecretBox.fromConfig(config);
+  const mcpHealth = new McpHealth({ orm, box: secrets });
+  const mcpServers = new McpServerRegistry({
+    box: secrets,
+    announcer: commands,
+    prefix: config.redis.queuePrefix,
+    logger,
+    onProbed: (server, result) => mcpHealth.record(server, result),
+  });
   const services: EdgeServices = {
     config,
     logger,
@@ -80,6 +92,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     documents: new DocumentLibrary({ orm, queues, redis: commands, logger }),
     history: new HistorySearch(runtime.embedder, logger, config.retrieval.minSimilarity),
     embedder: runtime.embedderHealth,
+    mcpServers,
   };
   const app = await createApp(
     services,
@@ -89,6 +102,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       queues,
       embedder: runtime.embedderHealth,
       llm: new LlmHealth(createLlmProvider(config)),
+      mcp: mcpHealth,
     }),
   );
   // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own

@@ -3,6 +3,7 @@ import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { LlmHealth } from './LlmHealth.ts';
+import type { McpHealth } from './McpHealth.ts';
 
 export interface CheckResult {
   /** `degraded` is reported but doesn't make the service unready (advisory checks). */
@@ -31,9 +32,19 @@ export class Readiness {
   private readonly checks: Record<string, Check>;
 
   private readonly llm?: LlmHealth;
+  private readonly mcp?: McpHealth;
 
-  constructor(deps: { orm: Orm; redis: Redis; queues: Queues; embedder?: EmbedderHealth; llm?: LlmHealth }) {
+  constructor(deps: {
+    orm: Orm;
+    redis: Redis;
+    queues: Queues;
+    embedder?: EmbedderHealth;
+    llm?: LlmHealth;
+    /** Advisory too: reported only when MCP servers are registered. */
+    mcp?: McpHealth;
+  }) {
     this.llm = deps.llm;
+    this.mcp = deps.mcp;
     this.checks = {
       postgres: async () => {
         await deps.orm.em.getConnection().execute('select 1');
@@ -68,6 +79,9 @@ export class Readiness {
   }
 
   async report(): Promise<ReadinessReport> {
+    // Started with the other checks, not after them: a slow MCP probe overlaps their time.
+    const mcpStarted = performance.now();
+    const mcpStatus = this.mcp?.status();
     const entries = await Promise.all(
       Object.entries(this.checks).map(async ([name, check]) => [name, await runCheck(check)] as const),
     );
@@ -76,6 +90,16 @@ export class Readiness {
       const started = performance.now();
       const { status, error, ...details } = await this.llm.status();
       checks.llm = { status, latencyMs: elapsed(started), ...(error ? { error } : {}), details };
+    }
+    const mcp = await mcpStatus;
+    if (mcp) {
+      const { status, error, servers } = mcp;
+      checks.mcp = {
+        status,
+        latencyMs: elapsed(mcpStarted),
+        ...(error ? { error } : {}),
+        details: { servers },
+      };
     }
     const failing = entries.filter(([, result]) => result.status === 'fail').map(([name]) => name);
     return { status: failing.length === 0 ? 'ready' : 'unavailable', failing, checks };

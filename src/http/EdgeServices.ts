@@ -6,6 +6,7 @@ import type { Orm } from '../db/orm.ts';
 import type { DocumentLibrary } from '../documents/DocumentLibrary.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Logger } from '../logger.ts';
+import type { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
 import type { Metrics } from '../metrics/Metrics.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisConnections } from '../queues/redisConnections.ts';
@@ -31,6 +32,8 @@ export interface EdgeServices {
   history: HistorySearch;
   /** Whether the embedding model is loaded: uploads are refused while it is not. */
   embedder: EmbedderHealth;
+  /** Admins' MCP server registrations (src/mcp). */
+  mcpServers: McpServerRegistry;
   /** For connections of their own (an SSE client's blocking read). */
   redis: RedisConnections;
 }

@@ -10,6 +10,7 @@ import { problemResponses } from './middleware/problemResponses.ts';
 import { requestId } from './middleware/requestId.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
 import { securityHeaders } from './middleware/securityHeaders.ts';
+import { mcpServerRoutes } from './routes/admin/mcpServers.ts';
 import { adminRoutes } from './routes/admin/routes.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { conversationRoutes } from './routes/conversations/routes.ts';
@@ -70,6 +71,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
     presenceRoutes(services),
     promptSuggestionRoutes(services),
     adminRoutes(services),
+    mcpServerRoutes(services),
   ]) {
     api.use(routes.routes(), routes.allowedMethods());
   }

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import { loadConfig } from '../../src/config.ts';
 import { startEdge } from '../../src/edge.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { TEST_EMBEDDING_ENV, TEST_JWT_SECRET } from './services.ts';
 
@@ -12,8 +12,11 @@ export interface TestEdge {
   stop: () => Promise<void>;
 }
 
-/** A real edge on an ephemeral port inside the test process, on the given settings. */
-export async function startInProcessEdge(env: Record<string, string>): Promise<TestEdge> {
+/** A real edge on an ephemeral port inside the test process, on the given settings (and logger). */
+export async function startInProcessEdge(
+  env: Record<string, string>,
+  options: { logger?: Logger } = {},
+): Promise<TestEdge> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     PORT: '0',
@@ -24,7 +27,7 @@ export async function startInProcessEdge(env: Record<string, string>): Promise<T
     ...TEST_EMBEDDING_ENV,
     ...env,
   });
-  const logger = createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger);
   const edge = await startEdge(runtime);
   return {

@@ -20,6 +20,7 @@ import { documentParams, listDocumentsQuery, uploadDocumentBody } from '../route
 import { messageParams, streamQuery } from '../routes/messages/schema.ts';
 import { presenceParams } from '../routes/presence.ts';
 import { searchQuery } from '../routes/search/schema.ts';
+import { MCP_SERVER_OPERATIONS } from './mcpServerOperations.ts';
 
 /**
  * Every HTTP operation, described with the same zod schemas its route validates with; the
@@ -427,4 +428,5 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     responses: { 202: '{ jobId }' },
   },
+  ...MCP_SERVER_OPERATIONS,
 ];

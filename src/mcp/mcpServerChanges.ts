@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+
+/**
+ * An admin's edit of an MCP server, announced to every process that caches servers or their
+ * tools (the same path as settings: src/settings/SettingsCache.ts). The message is the server's
+ * id; a lost one is covered by the caches' maximum age.
+ */
+export const mcpServersChannel = (prefix: string) => `${prefix}:mcp-servers:changed`;
+
+export const publishMcpServerChanged = (redis: Redis, prefix: string, serverId: string) =>
+  redis.publish(mcpServersChannel(prefix), serverId);
+
+/**
+ * Calls `onChange(serverId)` for each announcement, and `onChange(null)` (everything may have
+ * changed) after the subscriber reconnects, since announcements sent meanwhile are lost. Resolves
+ * once subscribed (never rejects: a failure is logged, and the caches' maximum age still applies).
+ */
+export function listenForMcpServerChanges(
+  subscriber: Redis,
+  prefix: string,
+  logger: Logger,
+  onChange: (serverId: string | null) => void,
+): Promise<void> {
+  const channel = mcpServersChannel(prefix);
+  const subscribed = subscriber.subscribe(channel).then(
+    () => {},
+    (error: Error) => logger.warn({ err: error.message }, 'MCP server changes not subscribed'),
+  );
+  subscriber.on('message', (from: string, serverId: string) => {
+    if (from === channel) onChange(serverId);
+  });
+  let connectedOnce = subscriber.status === 'ready';
+  subscriber.on('ready', () => {
+    if (connectedOnce) onChange(null);
+    connectedOnce = true;
+  });
+  return subscribed;
+}
