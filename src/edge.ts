@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { ModelChoice } from './chat/ModelChoice.ts';
 import { DocumentLibrary } from './documents/DocumentLibrary.ts';
 import { LlmHealth } from './health/LlmHealth.ts';
 import { Readiness } from './health/Readiness.ts';
@@ -11,6 +12,7 @@ import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
 import { refuseOtherTransportMethods } from './http/socketIoMethods.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
+import { ModelCatalog } from './llm/ModelCatalog.ts';
 import { watchQueueGauges } from './metrics/queueGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { Presence } from './realtime/Presence.ts';
@@ -41,8 +43,14 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
   const relayRedis = redis.create('pubsub', 'edge-relay');
   const emitter = createRealtimeEmitter(relayRedis, config.redis.queuePrefix);
+  // The edge reads the configured providers per request (a small table): always current.
+  const models = new ModelChoice({
+    models: new ModelCatalog({ config, secrets: runtime.secrets, maxAgeMs: 0 }),
+    config,
+  });
   const chat = new ChatService({
     orm,
+    models,
     queues,
     redis: commands,
     logger,
@@ -80,6 +88,8 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     documents: new DocumentLibrary({ orm, queues, redis: commands, logger }),
     history: new HistorySearch(runtime.embedder, logger, config.retrieval.minSimilarity),
     embedder: runtime.embedderHealth,
+    models,
+    secrets: runtime.secrets,
   };
   const app = await createApp(
     services,

@@ -58,9 +58,19 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'cancelled' };
     }
 
+    // The conversation's model (or the admin's default), its fallbacks, and the budget they share.
+    const models = await this.deps.models.chainFor(
+      em,
+      conversation.model ?? null,
+      settings.model,
+      (from, to) => {
+        logger.warn({ from: from.ref, to: to.ref }, 'model failed before its first token: falling back');
+        this.deps.metrics.llmFallbacks.inc({ from: from.ref, to: to.ref });
+      },
+    );
     let plan: ReplyPlan;
     try {
-      plan = await this.deps.context.plan(em, loaded, settings);
+      plan = await this.deps.context.plan(em, loaded, settings, models.contextTokens);
     } catch (error) {
       if (!(error instanceof EmbedderUnavailableError)) throw error;
       // The operator's detail (model, folder, fix) stays in the log and /health/ready.
@@ -83,9 +93,8 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     let ttftMs: number | null = null;
     let held: string | null = '';
     const own = new AbortController();
-    const streaming = this.deps.provider.stream(
+    const streaming = models.chain.stream(
       {
-        model: settings.model,
         messages: plan.messages,
         temperature: settings.temperature,
         maxTokens: settings.maxTokens,
@@ -104,7 +113,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     };
     let marked: boolean;
     try {
-      marked = await this.markStreaming(em, message.id, settings.model);
+      marked = await this.markStreaming(em, message.id, models.chain.primary);
     } catch (error) {
       await dropRequest(); // nothing went out: the answer is still pending, a retry starts afresh
       throw error;

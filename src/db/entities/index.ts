@@ -3,11 +3,22 @@ import { Document } from './Document.ts';
 import { DocumentChunk } from './DocumentChunk.ts';
 import { DocumentFile } from './DocumentFile.ts';
 import { Message } from './Message.ts';
+import { ModelProvider } from './ModelProvider.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { Setting } from './Setting.ts';
 import { User } from './User.ts';
 
-export { Conversation, Document, DocumentChunk, DocumentFile, Message, RefreshToken, Setting, User };
+export {
+  Conversation,
+  Document,
+  DocumentChunk,
+  DocumentFile,
+  Message,
+  ModelProvider,
+  RefreshToken,
+  Setting,
+  User,
+};
 
 export const ENTITIES = [
   User,
@@ -18,4 +29,5 @@ export const ENTITIES = [
   DocumentFile,
   DocumentChunk,
   Setting,
+  ModelProvider,
 ];
