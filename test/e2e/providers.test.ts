@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
+import { ChatClient } from '../support/ChatClient.ts';
 import type { LogLine } from '../support/ChildService.ts';
 import { OpenAiStub } from '../support/OpenAiStub.ts';
 import { type ProcessStack, startProcessStack } from '../support/processStack.ts';
@@ -204,7 +205,7 @@ describe('model providers, the models list and fallback', function () {
     });
   });
 
-  it('refuses an unknown or disabled model with 422 problem+json (create, PATCH, chat:send payload)', async () => {
+  it('refuses an unknown or disabled model with 422 problem+json (create, PATCH)', async () => {
     const unknown = await call(alice, 'POST', '/conversations', { model: 'local:nope' });
     expect(unknown.status).to.equal(422);
     expect(unknown.headers.get('content-type')).to.match(/^application\/problem\+json/);
@@ -226,6 +227,21 @@ describe('model providers, the models list and fallback', function () {
     expect((await call(alice, 'POST', '/conversations', { model: 'local:small' })).status).to.equal(422);
     const listed = await call(alice, 'GET', '/models');
     expect(listed.body.items.map((item: { id: string }) => item.id)).to.deep.equal(['offline', 'local:big']);
+  });
+
+  it('chat:send starts a new conversation on a chosen model; an unknown one is refused in the ack', async () => {
+    const tab = await ChatClient.connect(stack.url, alice.accessToken);
+    try {
+      const [refused] = await tab.emit('chat:send', { content: 'Hi', model: 'local:nope' });
+      expect(refused).to.include({ code: 'unknown_model' });
+      const sent = await tab.send({ content: 'Hi from a socket', model: 'local:big' });
+      const ended = await tab.untilEnded(sent.assistantMessageId);
+      expect(ended.done).to.include({ model: 'local:big', content: 'Answer from big.' });
+      const conversation = await call(alice, 'GET', `/conversations/${sent.conversationId}`);
+      expect(conversation.body.model).to.equal('local:big');
+    } finally {
+      tab.close();
+    }
   });
 
   it('deletes a provider; its models leave the list', async () => {
