@@ -156,6 +156,11 @@ export class ModelCatalog {
     return { chain: new FallbackChain(steps, onFallback), contextTokens };
   }
 
+  /** Reads the configured providers now (if not cached), alongside a task's other first reads. */
+  async prefetch(em: EntityManager): Promise<void> {
+    await this.providers(em);
+  }
+
   /** Forgets the configured providers: the next read goes to the database. */
   invalidate(): void {
     this.generation += 1;

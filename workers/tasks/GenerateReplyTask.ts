@@ -31,11 +31,13 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
   async perform(payload: GenerateReplyPayload, { em, signal, logger }: TaskContext) {
     const { ending } = this.deps;
     // Before the model call: the answer, its conversation, documents and history (two queries
-    // sent together), the cancel flag (Redis, meanwhile) and the settings (cached per process).
+    // sent together), the cancel flag (Redis, meanwhile), the settings and the configured model
+    // providers (both cached per process).
     const [loaded, cancelled, settings] = await Promise.all([
       this.deps.context.load(em, payload),
       this.cancelRequested(payload.messageId),
       this.deps.settings.get(em),
+      this.deps.models.prefetch(em),
     ]);
     if (!loaded) return { skipped: 'deleted' };
     const { answer: message, conversation } = loaded;
