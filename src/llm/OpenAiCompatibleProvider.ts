@@ -2,7 +2,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { ToolCallAssembler, wireMessages, wireTools } from './chatCompletionsWire.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
 import { LlmError } from './LlmProvider.ts';
-import { llmErrorForStatus } from './upstreamErrors.ts';
+import { llmErrorForStatus, unreachableError } from './upstreamErrors.ts';
 
 /** Sent when the endpoint needs no key (Ollama, a local vLLM): the SDK insists on one. */
 const NO_KEY = 'no-key';
@@ -107,7 +107,7 @@ const completionParams = (request: GenerationRequest) => ({
 
 function toLlmError(error: unknown): LlmError {
   if (error instanceof LlmError) return error;
-  if (error instanceof APIConnectionError) return llmErrorForStatus(undefined, error);
-  if (error instanceof APIError) return llmErrorForStatus(error.status ?? 502, error);
+  if (error instanceof APIConnectionError) return unreachableError(error);
+  if (error instanceof APIError) return llmErrorForStatus(error.status, error);
   return new LlmError('The model stream failed.', { retryable: true, cause: error });
 }

@@ -7,9 +7,8 @@ import { LlmError } from './LlmProvider.ts';
  * may take over). The messages are ours: never the SDK's text, which may quote the request.
  */
 export function llmErrorForStatus(status: number | undefined, cause: unknown): LlmError {
-  if (status === undefined) {
-    return new LlmError('The model service could not be reached.', { retryable: true, cause });
-  }
+  // An error without a status: one reported inside the stream.
+  if (status === undefined) return new LlmError('The model service failed.', { retryable: true, cause });
   if (status === 401 || status === 403) {
     return new LlmError('The model service refused our credentials.', { retryable: false, status, cause });
   }
@@ -25,3 +24,7 @@ export function llmErrorForStatus(status: number | undefined, cause: unknown): L
     },
   );
 }
+
+/** No answer at all: refused or dropped connection, DNS, timeout. */
+export const unreachableError = (cause: unknown) =>
+  new LlmError('The model service could not be reached.', { retryable: true, cause });
