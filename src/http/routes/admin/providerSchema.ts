@@ -14,7 +14,9 @@ const providerName = text()
 
 const baseUrl = text()
   .max(500)
-  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }));
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), {
+    message: 'must be an http or https URL',
+  });
 
 /** Write-only: accepted here, sealed before it is stored, never returned. */
 const apiKey = text().min(1).max(4_000);
