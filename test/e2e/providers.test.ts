@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { freePort } from '../../src/process/freePort.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import type { LogLine } from '../support/ChildService.ts';
@@ -65,13 +66,15 @@ describe('model providers, the models list and fallback', function () {
     ],
   };
   let providerId: string;
+  let workerMetricsPort: number;
 
   before(async () => {
     stub = await OpenAiStub.start();
     provider.baseUrl = stub.baseURL;
+    workerMetricsPort = await freePort();
     stack = await startProcessStack('providers', {
       env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, RATE_LIMIT_MESSAGES: '1000/1m' },
-      workerEnv: { WORKER_QUEUES: 'chat,maintenance' },
+      workerEnv: { WORKER_QUEUES: 'chat,maintenance', WORKER_METRICS_PORT: String(workerMetricsPort) },
     });
     api = new ApiClient(stack.url);
     const login = await api.request('POST', '/api/v1/auth/login', { body: ADMIN });
@@ -184,6 +187,8 @@ describe('model providers, the models list and fallback', function () {
     expect(end.event).to.equal('chat:done');
     expect(end.data).to.include({ content: 'Answer from small.', model: 'local:small' });
     expect(stub.requestsFor('small')).to.have.length(before + 1);
+    const metrics = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+    expect(metrics).to.include('parley_llm_fallbacks_total{from="local:big",to="local:small"} 1');
     const messages = await call(alice, 'GET', `/conversations/${conversationId}/messages`);
     expect(messages.body.items.find((item: { id: string }) => item.id === messageId).model).to.equal(
       'local:small',
