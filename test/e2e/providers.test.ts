@@ -63,6 +63,7 @@ describe('model providers, the models list and fallback', function () {
         fallbacks: ['local:small'],
       },
       { id: 'small', name: 'Small model', contextTokens: 8_000, tokenizer: 'llama3' },
+      { id: 'tiny', name: 'Tiny context', contextTokens: 600, tokenizer: 'llama3' },
     ],
   };
   let providerId: string;
@@ -210,6 +211,24 @@ describe('model providers, the models list and fallback', function () {
     });
   });
 
+  it('budgets the prompt by the conversation’s model: a small context drops the old turn, a large one keeps it', async () => {
+    const conversationId = await newConversation('local:tiny');
+    const long = `Remember this: ${'budget '.repeat(300)}`;
+    await answer(conversationId, long);
+    await answer(conversationId, 'Short question?');
+    const tiny = stub.requestsFor('tiny').at(-1)!;
+    // 600 tokens of context: the answer gets at most 3/4 of it, the long turn no longer fits.
+    expect(tiny.body.max_tokens).to.equal(450);
+    expect(JSON.stringify(tiny.body.messages)).not.to.include('Remember this');
+    expect(tiny.body.messages.at(-1)).to.deep.include({ content: 'Short question?' });
+
+    await call(alice, 'PATCH', `/conversations/${conversationId}`, { model: 'local:big' });
+    await answer(conversationId, 'And now?');
+    const big = stub.requestsFor('big').at(-1)!;
+    expect(big.body.max_tokens).to.equal(1_024);
+    expect(JSON.stringify(big.body.messages)).to.include('Remember this');
+  });
+
   it('refuses an unknown or disabled model with 422 problem+json (create, PATCH)', async () => {
     const unknown = await call(alice, 'POST', '/conversations', { model: 'local:nope' });
     expect(unknown.status).to.equal(422);
@@ -231,7 +250,11 @@ describe('model providers, the models list and fallback', function () {
     ).to.equal(200);
     expect((await call(alice, 'POST', '/conversations', { model: 'local:small' })).status).to.equal(422);
     const listed = await call(alice, 'GET', '/models');
-    expect(listed.body.items.map((item: { id: string }) => item.id)).to.deep.equal(['offline', 'local:big']);
+    expect(listed.body.items.map((item: { id: string }) => item.id)).to.deep.equal([
+      'offline',
+      'local:big',
+      'local:tiny',
+    ]);
   });
 
   it('chat:send starts a new conversation on a chosen model; an unknown one is refused in the ack', async () => {

@@ -70,9 +70,11 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
         this.deps.metrics.llmFallbacks.inc({ from: from.ref, to: to.ref });
       },
     );
+    // A small model's context keeps room for the prompt: the answer gets at most 3/4 of it.
+    const maxTokens = Math.min(settings.maxTokens, Math.floor((models.contextTokens * 3) / 4));
     let plan: ReplyPlan;
     try {
-      plan = await this.deps.context.plan(em, loaded, settings, models.contextTokens);
+      plan = await this.deps.context.plan(em, loaded, { ...settings, maxTokens }, models.contextTokens);
     } catch (error) {
       if (!(error instanceof EmbedderUnavailableError)) throw error;
       // The operator's detail (model, folder, fix) stays in the log and /health/ready.
@@ -99,7 +101,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       {
         messages: plan.messages,
         temperature: settings.temperature,
-        maxTokens: settings.maxTokens,
+        maxTokens,
         signal: AbortSignal.any([signal, own.signal]),
       },
       (delta) => {
