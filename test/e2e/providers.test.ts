@@ -93,7 +93,10 @@ describe('model providers, the models list and fallback', function () {
     const refused = await call(alice, 'POST', '/admin/providers', provider);
     expect(refused.status).to.equal(403);
     expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/);
-    expect((await call(admin, 'GET', '/admin/providers')).body.items).to.deep.equal([]);
+    const listed = await call(admin, 'GET', '/admin/providers');
+    expect(listed.body.items).to.deep.equal([]);
+    expect(listed.body.builtIn).to.deep.include({ name: 'offline', readOnly: true, hasApiKey: false });
+    expect(listed.body.builtIn.models.map((model: { id: string }) => model.id)).to.deep.equal(['offline']);
   });
 
   it('lists only the offline stand-in while nothing is configured (no GROQ_API_KEY)', async () => {

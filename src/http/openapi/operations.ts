@@ -439,7 +439,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'admin',
     summary: 'Configured model providers (never their API keys)',
     auth: 'admin',
-    responses: { 200: '{ items }: providers with `hasApiKey`, their models and fallbacks' },
+    responses: {
+      200: '{ items, builtIn }: providers with `hasApiKey`, their models and fallbacks; `builtIn` is the environment’s Groq provider (or `offline`), read-only',
+    },
   },
   {
     method: 'post',

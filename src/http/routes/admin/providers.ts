@@ -2,8 +2,9 @@ import Router from '@koa/router';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ModelProvider } from '../../../db/entities/ModelProvider.ts';
 import { conflict, notFound } from '../../../errors/AppError.ts';
+import { BUILT_IN_PROVIDER, OFFLINE_PROVIDER } from '../../../llm/ModelCatalog.ts';
 import { authorizeAdmin } from '../../../policies/users.ts';
-import { presentProvider } from '../../../presenters/model.ts';
+import { presentModel, presentProvider } from '../../../presenters/model.ts';
 import { publishSettingsChanged } from '../../../settings/SettingsCache.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -44,8 +45,24 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
   };
 
   router.get('/', async (ctx) => {
-    const providers = await orm.em.fork().find(ModelProvider, {}, { orderBy: { name: 'asc' } });
-    ctx.body = { items: providers.map(presentProvider) };
+    const em = orm.em.fork();
+    const [providers, models] = await Promise.all([
+      em.find(ModelProvider, {}, { orderBy: { name: 'asc' } }),
+      services.models.list(orm.em.fork()),
+    ]);
+    // The environment's Groq provider (or the offline stand-in), shown but not editable here.
+    const builtIn = models.filter(
+      (model) => model.provider === BUILT_IN_PROVIDER || model.provider === OFFLINE_PROVIDER,
+    );
+    ctx.body = {
+      items: providers.map(presentProvider),
+      builtIn: {
+        name: builtIn[0]?.provider ?? BUILT_IN_PROVIDER,
+        readOnly: true,
+        hasApiKey: Boolean(config.groq.apiKey),
+        models: builtIn.map(presentModel),
+      },
+    };
   });
 
   router.post('/', body, async (ctx) => {
