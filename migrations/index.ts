@@ -5,6 +5,7 @@ import { Migration20261122020000InlineEmbeddings } from './Migration202611220200
 import { Migration20261201000000MessageTokenCounts } from './Migration20261201000000MessageTokenCounts.ts';
 import { Migration20261201010000OwnVectorIndexes } from './Migration20261201010000OwnVectorIndexes.ts';
 import { Migration20261201020000IvfOwnIndexes } from './Migration20261201020000IvfOwnIndexes.ts';
+import { Migration20261201110000ModelProviders } from './Migration20261201110000ModelProviders.ts';
 import { Migration20261201120000McpServers } from './Migration20261201120000McpServers.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201010000OwnVectorIndexes', class: Migration20261201010000OwnVectorIndexes },
   { name: 'Migration20261201020000IvfOwnIndexes', class: Migration20261201020000IvfOwnIndexes },
   { name: 'Migration20261201120000McpServers', class: Migration20261201120000McpServers },
+  { name: 'Migration20261201110000ModelProviders', class: Migration20261201110000ModelProviders },
 ];

@@ -98,6 +98,8 @@ const environmentSchema = z.object({
   GROQ_MODEL: z.string().default('llama-3.1-8b-instant'),
   GROQ_TIMEOUT_MS: intFrom(60_000, 1_000, 600_000),
   GROQ_MAX_RETRIES: intFrom(2, 0, 10),
+  GROQ_MODELS: list([]),
+  GROQ_FALLBACKS: list([]),
   CHAT_CONTEXT_TOKENS: intFrom(8_000, 512, 1_000_000),
   STREAM_FLUSH_MS: intFrom(30, 1, 1_000),
   STREAM_FLUSH_CHARS: intFrom(512, 1, 65_536),
@@ -127,6 +129,10 @@ const environmentSchema = z.object({
     z.string().min(12, 'must be at least 12 characters').optional(),
   ),
   JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  SECRETS_KEY: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
   ACCESS_TOKEN_TTL_SECONDS: intFrom(900, 30, 86_400),
   REFRESH_TOKEN_TTL_DAYS: intFrom(30, 1, 365),
   RATE_LIMIT_AUTH: rateLimit('20/1m'),
@@ -183,7 +189,17 @@ export interface Config {
     /** How long a job's lock lasts; a killed worker's job is recovered after about this long. */
     lockMs: number;
   };
-  groq: { apiKey?: string; baseURL?: string; model: string; timeoutMs: number; maxRetries: number };
+  groq: {
+    apiKey?: string;
+    baseURL?: string;
+    model: string;
+    timeoutMs: number;
+    maxRetries: number;
+    /** Groq models users may pick besides the admin's `model` setting. */
+    models: string[];
+    /** Model ids tried, in order, when a Groq model fails before its first token. */
+    fallbacks: string[];
+  };
   chat: { contextTokens: number };
   /** Token relay: batches go out every flushMs or at flushChars, replay buffers live ttlSeconds. */
   stream: { flushMs: number; flushChars: number; ttlSeconds: number };
@@ -204,7 +220,14 @@ export interface Config {
   /** A passage found only by meaning must be at least this similar (cosine) to count as relevant. */
   retrieval: { minSimilarity: number };
   admin: { email?: string; password?: string };
-  auth: { jwtSecret?: string; accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
+  auth: {
+    jwtSecret?: string;
+    /** Encrypts the API keys of admin-configured providers (default: derived from the JWT secret). */
+    /** Keys the sealing of stored third-party secrets; unset: derived from the JWT secret. */
+    secretsKey?: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlDays: number;
+  };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
   /** Bearer token /metrics asks for (none: open); workers serve metrics on workerPort (0: off). */
   metrics: { token?: string; workerPort: number };
@@ -263,6 +286,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       model: e.GROQ_MODEL,
       timeoutMs: e.GROQ_TIMEOUT_MS,
       maxRetries: e.GROQ_MAX_RETRIES,
+      models: [...new Set(e.GROQ_MODELS)],
+      fallbacks: [...new Set(e.GROQ_FALLBACKS)],
     },
     chat: { contextTokens: e.CHAT_CONTEXT_TOKENS },
     stream: {
@@ -284,6 +309,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     auth: {
       jwtSecret: e.JWT_SECRET,
+      secretsKey: e.SECRETS_KEY,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     },

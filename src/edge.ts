@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import { ensureAdminAccount } from './auth/adminAccount.ts';
 import { RefreshTokens } from './auth/RefreshTokens.ts';
 import { ChatService } from './chat/ChatService.ts';
+import { ModelChoice } from './chat/ModelChoice.ts';
 import { DocumentLibrary } from './documents/DocumentLibrary.ts';
 import { LlmHealth } from './health/LlmHealth.ts';
 import { McpHealth } from './health/McpHealth.ts';
@@ -12,6 +13,7 @@ import { createApp } from './http/app.ts';
 import type { EdgeServices } from './http/EdgeServices.ts';
 import { refuseOtherTransportMethods } from './http/socketIoMethods.ts';
 import { createLlmProvider } from './llm/createLlmProvider.ts';
+import { ModelCatalog } from './llm/ModelCatalog.ts';
 import { McpServerRegistry } from './mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from './metrics/queueGauges.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
@@ -24,7 +26,6 @@ import { ReplayReader } from './relay/ReplayReader.ts';
 import { TokenPublisher } from './relay/TokenPublisher.ts';
 import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
-import { SecretBox } from './secrets/SecretBox.ts';
 
 export interface Edge {
   app: Koa;
@@ -44,8 +45,14 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
   const relayRedis = redis.create('pubsub', 'edge-relay');
   const emitter = createRealtimeEmitter(relayRedis, config.redis.queuePrefix);
+  // The edge reads the configured providers per request (a small table): always current.
+  const models = new ModelChoice({
+    models: new ModelCatalog({ config, secrets: runtime.secrets, maxAgeMs: 0 }),
+    config,
+  });
   const chat = new ChatService({
     orm,
+    models,
     queues,
     redis: commands,
     logger,
@@ -67,7 +74,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     corsOrigins: config.http.corsOrigins,
     trustProxy: config.http.trustProxy,
   });
-  const secrets = await SecretBox.fromConfig(config);
+  const { secrets } = runtime;
   const mcpHealth = new McpHealth({ orm, box: secrets });
   const mcpServers = new McpServerRegistry({
     box: secrets,
@@ -93,6 +100,8 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     history: new HistorySearch(runtime.embedder, logger, config.retrieval.minSimilarity),
     embedder: runtime.embedderHealth,
     mcpServers,
+    models,
+    secrets: runtime.secrets,
   };
   const app = await createApp(
     services,

@@ -11,6 +11,7 @@ import { Metrics } from './metrics/Metrics.ts';
 import { Shutdown } from './process/Shutdown.ts';
 import { Queues } from './queues/Queues.ts';
 import { RedisConnections } from './queues/redisConnections.ts';
+import { SecretBox } from './secrets/SecretBox.ts';
 
 /** What edge and workers share in one process: settings, logs, the database, Redis and the queues. */
 export interface Runtime {
@@ -21,6 +22,8 @@ export interface Runtime {
   queues: Queues;
   /** Signs and verifies access (and single-purpose) tokens; workers sign verification links. */
   accessTokens: AccessTokens;
+  /** Seals stored third-party secrets: providers' API keys, MCP headers (SECRETS_KEY, else the JWT secret). */
+  secrets: SecretBox;
   metrics: Metrics;
   /** Local embeddings on worker threads; the model loads when first needed (see embedderHealth). */
   embedder: Embedder;
@@ -41,7 +44,9 @@ export async function openRuntime(
     await queues.close();
     await redis.closeAll();
   });
-  const accessTokens = new AccessTokens(await resolveJwtSecret(config), config.auth.accessTokenTtlSeconds);
+  const jwtSecret = await resolveJwtSecret(config);
+  const accessTokens = new AccessTokens(jwtSecret, config.auth.accessTokenTtlSeconds);
+  const secrets = new SecretBox(config.auth.secretsKey ?? jwtSecret);
   const embedder = createEmbedder(config, logger);
   shutdown.add('connections', 'embedder', () => embedder.close());
   const embedderHealth = new EmbedderHealth(embedder, {
@@ -55,6 +60,7 @@ export async function openRuntime(
     redis,
     queues,
     accessTokens,
+    secrets,
     metrics: new Metrics(),
     embedder,
     embedderHealth,

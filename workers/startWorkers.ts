@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { QueueName } from '../src/config.ts';
+import { ModelCatalog } from '../src/llm/ModelCatalog.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
@@ -28,10 +29,15 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
   const notify = new Notifier(emitter);
   // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.
+  // The same for the models of admin-configured providers (announced on the same channel).
   const settings = new SettingsCache(config);
-  if (queueNames.includes('chat'))
-    settings.listen(redis.create('pubsub', 'settings-subscriber'), config.redis.queuePrefix, logger);
-  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings });
+  const models = new ModelCatalog({ config, secrets: runtime.secrets });
+  if (queueNames.includes('chat')) {
+    const subscriber = redis.create('pubsub', 'settings-subscriber');
+    settings.listen(subscriber, config.redis.queuePrefix, logger);
+    models.listen(subscriber, config.redis.queuePrefix, logger);
+  }
+  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings, models });
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive

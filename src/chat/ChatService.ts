@@ -6,7 +6,7 @@ import { Conversation, type ConversationMode } from '../db/entities/Conversation
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
-import { conflict, notFound, unauthorized, unavailable } from '../errors/AppError.ts';
+import { conflict, notFound, unauthorized, unavailable, unknownModel } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
 import { type Owner, ownAssistantMessage, ownDocuments } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
@@ -16,6 +16,7 @@ import { ReplayReader } from '../relay/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { AnswerEnding } from './AnswerEnding.ts';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey } from './cancellation.ts';
+import type { ModelChoice } from './ModelChoice.ts';
 import { countTokens } from './tokenCount.ts';
 
 export interface SendInput {
@@ -24,6 +25,8 @@ export interface SendInput {
   clientMessageId?: string;
   mode?: ConversationMode;
   documentIds?: string[];
+  /** A new conversation's model (a GET /models id); checked by ModelChoice. */
+  model?: string;
 }
 
 export interface Turn {
@@ -45,9 +48,12 @@ export class ChatService {
   private readonly publisherFor: (target: StreamTarget) => TokenPublisher;
   private readonly ending: AnswerEnding;
   private readonly jobs: JobStopper;
+  private readonly models: ModelChoice | null;
 
   constructor(deps: {
     orm: Orm;
+    /** Checks a new conversation's model; without it, a model in the input is refused. */
+    models?: ModelChoice;
     queues: Queues;
     redis: Redis;
     logger: Logger;
@@ -59,6 +65,7 @@ export class ChatService {
     this.logger = deps.logger;
     this.publisherFor = deps.publisherFor;
     this.jobs = new JobStopper(deps.queues, deps.redis);
+    this.models = deps.models ?? null;
     this.ending = new AnswerEnding({
       em: () => deps.orm.em.fork(),
       publisherFor: deps.publisherFor,
@@ -86,10 +93,16 @@ export class ChatService {
       !input.conversationId && input.documentIds?.length
         ? await ownDocuments(em, userId, input.documentIds)
         : [];
+    // Choosing a model for a new conversation checks it too (one read of a small table).
+    const model = !input.conversationId && input.model ? input.model : null;
+    if (model) {
+      if (!this.models) throw unknownModel(model);
+      await this.models.require(em, model);
+    }
     const now = new Date();
     const conversation = input.conversationId
       ? em.getReference(Conversation, input.conversationId)
-      : em.create(Conversation, { user, mode: input.mode ?? 'chat', lastMessageAt: now });
+      : em.create(Conversation, { user, mode: input.mode ?? 'chat', model, lastMessageAt: now });
     if (documents.length > 0) conversation.documents.set(documents);
     const userMessage = em.create(Message, {
       conversation,

@@ -82,6 +82,8 @@ export class ReplyContext {
     em: EntityManager,
     { answer, conversation, history }: LoadedReply,
     settings: Pick<SettingValues, 'topK' | 'maxTokens'>,
+    /** The answering model's budget (ModelCatalog), when smaller than CHAT_CONTEXT_TOKENS. */
+    contextTokens = this.contextTokens,
   ): Promise<ReplyPlan> {
     const turns = toTurns(history, answer.replyTo ?? null);
     const unknown = new Set(history.filter((row) => row.tokenCount === null).map((row) => row.id));
@@ -89,7 +91,7 @@ export class ReplyContext {
       conversation,
       question: turns.at(-1)?.content ?? '',
       topK: settings.topK,
-      promptBudgetTokens: this.contextTokens - settings.maxTokens,
+      promptBudgetTokens: contextTokens - settings.maxTokens,
     });
     if (grounding.kind === 'fixed-answer') return grounding;
     const context = buildContext({
@@ -97,7 +99,7 @@ export class ReplyContext {
       summary: conversation.summary ?? null,
       summaryThroughId: conversation.summaryThroughId ?? null,
       turns,
-      contextTokens: this.contextTokens,
+      contextTokens,
       answerTokens: settings.maxTokens,
     });
     return {

@@ -9,6 +9,8 @@ export const MAX_MESSAGE_CHARS = 32_000;
 export const messageContent = text().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
 export const clientMessageId = text().min(1).max(100);
 export const documentIds = z.array(z.uuid()).max(50);
+/** A model of GET /api/v1/models (its `id`); whether it is one is checked by ModelChoice. */
+export const modelRef = text().trim().min(1).max(200);
 
 export const sendMessageSchema = z
   .object({ content: messageContent, clientMessageId: clientMessageId.optional() })
@@ -21,6 +23,8 @@ export const chatSendSchema = z
     clientMessageId: clientMessageId.optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
+    /** The new conversation's model; ignored with a conversationId. */
+    model: modelRef.optional(),
   })
   .strict();
 

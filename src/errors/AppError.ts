@@ -19,7 +19,9 @@ export type AppErrorCode =
   | 'unsupported_document'
   | 'rate_limited'
   | 'unavailable'
-  | 'embedder_unavailable';
+  | 'embedder_unavailable'
+  /** A conversation named a model that is not on GET /models (unknown or disabled). */
+  | 'unknown_model';
 
 export interface FieldError {
   path: string;
@@ -55,6 +57,15 @@ export const unauthorized = (message = 'Authentication is required.') =>
   new AppError('unauthorized', message);
 export const unavailable = (message: string, retryAfterSeconds?: number) =>
   new AppError('unavailable', message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+
+export const unknownModel = (ref: string) =>
+  new AppError(
+    'unknown_model',
+    `"${ref.slice(0, 200)}" is not a model you can choose; see GET /api/v1/models.`,
+    {
+      errors: [{ path: 'model', message: 'is not one of the models of GET /api/v1/models' }],
+    },
+  );
 
 /** The database is away for a moment (see db/databaseUnavailable.ts): the same call may succeed soon. */
 export const briefOutage = () =>

@@ -1,6 +1,7 @@
 import type { AccessTokens } from '../auth/AccessTokens.ts';
 import type { RefreshTokens } from '../auth/RefreshTokens.ts';
 import type { ChatService } from '../chat/ChatService.ts';
+import type { ModelChoice } from '../chat/ModelChoice.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import type { DocumentLibrary } from '../documents/DocumentLibrary.ts';
@@ -14,6 +15,7 @@ import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { Presence } from '../realtime/Presence.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { HistorySearch } from '../retrieval/HistorySearch.ts';
+import type { SecretBox } from '../secrets/SecretBox.ts';
 
 /** What the HTTP routes work with; built once per edge process. */
 export interface EdgeServices {
@@ -36,4 +38,8 @@ export interface EdgeServices {
   mcpServers: McpServerRegistry;
   /** For connections of their own (an SSE client's blocking read). */
   redis: RedisConnections;
+  /** The models users may pick (GET /models), and the check of a conversation's choice. */
+  models: ModelChoice;
+  /** Seals provider API keys before they are stored. */
+  secrets: SecretBox;
 }

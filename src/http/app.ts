@@ -11,6 +11,7 @@ import { requestId } from './middleware/requestId.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
 import { securityHeaders } from './middleware/securityHeaders.ts';
 import { mcpServerRoutes } from './routes/admin/mcpServers.ts';
+import { providerRoutes } from './routes/admin/providers.ts';
 import { adminRoutes } from './routes/admin/routes.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { conversationRoutes } from './routes/conversations/routes.ts';
@@ -19,6 +20,7 @@ import { documentRoutes } from './routes/documents/routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages/routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { modelRoutes } from './routes/models.ts';
 import { presenceRoutes } from './routes/presence.ts';
 import { promptSuggestionRoutes } from './routes/promptSuggestions.ts';
 import { searchRoutes } from './routes/search/routes.ts';
@@ -70,6 +72,8 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
     searchRoutes(services),
     presenceRoutes(services),
     promptSuggestionRoutes(services),
+    modelRoutes(services),
+    providerRoutes(services),
     adminRoutes(services),
     mcpServerRoutes(services),
   ]) {

@@ -89,6 +89,7 @@ const STATUS: Record<AppErrorCode, number> = {
   rate_limited: 429,
   unavailable: 503,
   embedder_unavailable: 503,
+  unknown_model: 422,
 };
 
 /** An AppError as problem+json: its status by code, `retryAfterSeconds` as a Retry-After header. */

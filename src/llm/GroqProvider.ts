@@ -3,6 +3,7 @@ import { ToolCallAssembler, wireMessages, wireTools } from './chatCompletionsWir
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
 import { LlmError } from './LlmProvider.ts';
 import { readSseEvents } from './sseEvents.ts';
+import { llmErrorForStatus, unreachableError } from './upstreamErrors.ts';
 
 type StreamChunk = Groq.Chat.Completions.ChatCompletionChunk;
 
@@ -102,32 +103,10 @@ const completionParams = (request: GenerationRequest) => ({
   max_completion_tokens: request.maxTokens,
 });
 
-/** SDK errors reduced to what the pipeline decides on; the message never carries the key. */
+/** SDK errors reduced to what the pipeline decides on (upstreamErrors.ts); the message never carries the key. */
 function toLlmError(error: unknown): LlmError {
   if (error instanceof LlmError) return error;
-  if (error instanceof APIConnectionError) {
-    return new LlmError('The model service could not be reached.', { retryable: true, cause: error });
-  }
-  if (error instanceof APIError) {
-    const status = error.status;
-    if (status === 401 || status === 403) {
-      return new LlmError('The model service refused our credentials.', {
-        retryable: false,
-        status,
-        cause: error,
-      });
-    }
-    if (status === 400 || status === 404 || status === 422) {
-      return new LlmError('The model service rejected the request.', {
-        retryable: false,
-        status,
-        cause: error,
-      });
-    }
-    return new LlmError(
-      status === 429 ? 'The model service is rate limiting us.' : 'The model service failed.',
-      { retryable: true, status, cause: error },
-    );
-  }
+  if (error instanceof APIConnectionError) return unreachableError(error);
+  if (error instanceof APIError) return llmErrorForStatus(error.status, error);
   return new LlmError('The model stream failed.', { retryable: true, cause: error });
 }

@@ -1,5 +1,4 @@
 import type { Runtime } from '../runtime.ts';
-import { SecretBox } from '../secrets/SecretBox.ts';
 import { McpToolSource, type McpToolSourceOptions } from './McpToolSource.ts';
 
 /**
@@ -7,11 +6,11 @@ import { McpToolSource, type McpToolSourceOptions } from './McpToolSource.ts';
  * changes on Redis, and closes its connections at shutdown. One per worker process.
  */
 export async function createMcpToolSource(
-  runtime: Pick<Runtime, 'config' | 'logger' | 'orm' | 'redis' | 'shutdown'>,
+  runtime: Pick<Runtime, 'config' | 'logger' | 'orm' | 'redis' | 'shutdown' | 'secrets'>,
   options: McpToolSourceOptions = {},
 ): Promise<McpToolSource> {
-  const { config, logger, orm, redis, shutdown } = runtime;
-  const source = new McpToolSource({ orm, box: await SecretBox.fromConfig(config), logger }, options);
+  const { config, logger, orm, redis, shutdown, secrets } = runtime;
+  const source = new McpToolSource({ orm, box: secrets, logger }, options);
   await source.listen(redis.create('pubsub', 'mcp-subscriber'), config.redis.queuePrefix);
   shutdown.add('connections', 'MCP clients', () => source.close());
   return source;

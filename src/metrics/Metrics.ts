@@ -44,6 +44,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** An answer went to a fallback model because the one before failed before its first token. */
+  readonly llmFallbacks = new Counter({
+    name: 'parley_llm_fallbacks_total',
+    help: 'Answers handed to a fallback model before their first token, by the model that failed and the next',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
+
   readonly ingestChunksPerSecond = new Histogram({
     name: 'parley_ingest_chunks_per_second',
     help: 'Chunks embedded and stored per second, per ingested document',

@@ -4,6 +4,8 @@ export interface ConversationPresentation {
   id: string;
   title: string | null;
   mode: Conversation['mode'];
+  /** A GET /models id; null: the admin's default model. */
+  model: string | null;
   createdAt: string;
   updatedAt: string;
   lastMessageAt: string;
@@ -15,6 +17,7 @@ export const presentConversation = (conversation: Conversation): ConversationPre
   id: conversation.id,
   title: conversation.title ?? null,
   mode: conversation.mode,
+  model: conversation.model ?? null,
   createdAt: conversation.createdAt.toISOString(),
   updatedAt: conversation.updatedAt.toISOString(),
   lastMessageAt: conversation.lastMessageAt.toISOString(),

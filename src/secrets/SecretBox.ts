@@ -1,35 +1,31 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { resolveJwtSecret } from '../auth/jwtSecret.ts';
-import type { Config } from '../config.ts';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** A sealed value that can't be opened: the key changed (JWT_SECRET) or the text was altered. */
+/** A sealed value that can't be opened: the key changed (SECRETS_KEY / JWT_SECRET) or the text was altered. */
 export class UnreadableSecretError extends Error {
   constructor() {
-    super('a stored secret cannot be opened (was JWT_SECRET changed?); set it again');
+    super('a stored secret cannot be opened (was SECRETS_KEY or JWT_SECRET changed?); set it again');
     this.name = 'UnreadableSecretError';
   }
 }
 
 /**
- * Seals secrets stored in the database (MCP server headers) with AES-256-GCM. The key is derived
- * (HKDF-SHA256) from the server secret every edge and worker already share, JWT_SECRET (or the
- * one-process mode's generated secret), so there is no second key to distribute; a database dump
- * alone reveals nothing. Each value is bound to a context (its row id): a sealed value copied to
- * another row does not open. Changing JWT_SECRET makes sealed values unreadable: set them again.
+ * Seals third-party secrets stored in the database (model providers' API keys, MCP server
+ * headers) with AES-256-GCM. The key is derived (HKDF-SHA256) from SECRETS_KEY or, when unset, the
+ * secret every edge and worker already share (JWT_SECRET, or the one-process mode's generated
+ * one), so there need be no second key to distribute; a database dump alone reveals nothing. Each
+ * value is bound to a context (its purpose and row): a sealed value copied elsewhere does not open.
+ * Changing the secret makes sealed values unreadable: an admin sets them again. One per process
+ * (Runtime.secrets).
  */
 export class SecretBox {
   private readonly key: Buffer;
 
   constructor(serverSecret: string) {
     this.key = Buffer.from(hkdfSync('sha256', serverSecret, 'parley', 'parley secret box v1', 32));
-  }
-
-  static async fromConfig(config: Pick<Config, 'auth' | 'dataDir'>): Promise<SecretBox> {
-    return new SecretBox(await resolveJwtSecret(config));
   }
 
   seal(plaintext: string, context: string): string {

@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import { createMcpToolSource } from '../../src/mcp/createMcpToolSource.ts';
 import { McpToolSource, McpToolUnavailableError } from '../../src/mcp/McpToolSource.ts';
 import { McpToolError } from '../../src/mcp/mcpToolOutcome.ts';
-import { SecretBox } from '../../src/secrets/SecretBox.ts';
 import type { Tool, ToolContext } from '../../src/tools/Tool.ts';
 import { ApiClient, type ApiResponse } from '../support/ApiClient.ts';
 import { ChildService } from '../support/ChildService.ts';
@@ -256,7 +255,7 @@ describe('MCP servers: admin registration and the tool source (real MCP server o
     expect(refused!.message).to.include('shop__lookup_order').and.include('unavailable');
 
     // A source that never saw the server answers too: with none of its tools.
-    const box = await SecretBox.fromConfig(edge.runtime.config);
+    const box = edge.runtime.secrets;
     const fresh = new McpToolSource(
       { orm: edge.runtime.orm, box, logger: logs.logger },
       { listWaitMs: 1_000 },

@@ -147,11 +147,12 @@ describe('reply path: round trips before the model call, and the streaming write
     return (await createConversation(em, await createUser(em), { turns })).answer;
   };
 
-  it('sends at most 3 statements to Postgres before the model request (2 once the settings are cached)', async () => {
-    // The first answer of the process also reads the settings, in the same round trip.
+  it('sends at most 4 statements to Postgres before the model request (2 once settings and providers are cached)', async () => {
+    // The first answer of the process also reads the settings and the configured model providers,
+    // in the same round trip as the answer's own reads.
     expect(await reply(await newAnswer())).to.include({ outcome: 'complete' });
     const cold = statementsBefore('model-request');
-    expect(cold.length, cold.map((step) => step.text).join('\n')).to.be.at.most(3);
+    expect(cold.length, cold.map((step) => step.text).join('\n')).to.be.at.most(4);
 
     steps = [];
     expect(await reply(await newAnswer())).to.include({ outcome: 'complete' });

@@ -31,11 +31,13 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
   async perform(payload: GenerateReplyPayload, { em, signal, logger }: TaskContext) {
     const { ending } = this.deps;
     // Before the model call: the answer, its conversation, documents and history (two queries
-    // sent together), the cancel flag (Redis, meanwhile) and the settings (cached per process).
+    // sent together), the cancel flag (Redis, meanwhile), the settings and the configured model
+    // providers (both cached per process).
     const [loaded, cancelled, settings] = await Promise.all([
       this.deps.context.load(em, payload),
       this.cancelRequested(payload.messageId),
       this.deps.settings.get(em),
+      this.deps.models.prefetch(em),
     ]);
     if (!loaded) return { skipped: 'deleted' };
     const { answer: message, conversation } = loaded;
@@ -58,9 +60,21 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'cancelled' };
     }
 
+    // The conversation's model (or the admin's default), its fallbacks, and the budget they share.
+    const models = await this.deps.models.chainFor(
+      em,
+      conversation.model ?? null,
+      settings.model,
+      (from, to) => {
+        logger.warn({ from: from.ref, to: to.ref }, 'model failed before its first token: falling back');
+        this.deps.metrics.llmFallbacks.inc({ from: from.ref, to: to.ref });
+      },
+    );
+    // A small model's context keeps room for the prompt: the answer gets at most 3/4 of it.
+    const maxTokens = Math.min(settings.maxTokens, Math.floor((models.contextTokens * 3) / 4));
     let plan: ReplyPlan;
     try {
-      plan = await this.deps.context.plan(em, loaded, settings);
+      plan = await this.deps.context.plan(em, loaded, { ...settings, maxTokens }, models.contextTokens);
     } catch (error) {
       if (!(error instanceof EmbedderUnavailableError)) throw error;
       // The operator's detail (model, folder, fix) stays in the log and /health/ready.
@@ -83,12 +97,11 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     let ttftMs: number | null = null;
     let held: string | null = '';
     const own = new AbortController();
-    const streaming = this.deps.provider.stream(
+    const streaming = models.chain.stream(
       {
-        model: settings.model,
         messages: plan.messages,
         temperature: settings.temperature,
-        maxTokens: settings.maxTokens,
+        maxTokens,
         signal: AbortSignal.any([signal, own.signal]),
       },
       (delta) => {
@@ -104,7 +117,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     };
     let marked: boolean;
     try {
-      marked = await this.markStreaming(em, message.id, settings.model);
+      marked = await this.markStreaming(em, message.id, models.chain.primary);
     } catch (error) {
       await dropRequest(); // nothing went out: the answer is still pending, a retry starts afresh
       throw error;

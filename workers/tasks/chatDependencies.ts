@@ -4,6 +4,7 @@ import { ReplyContext } from '../../src/chat/ReplyContext.ts';
 import type { Config } from '../../src/config.ts';
 import type { Orm } from '../../src/db/orm.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
+import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
@@ -17,6 +18,8 @@ import { SettingsCache } from '../../src/settings/SettingsCache.ts';
 export class ChatDependencies {
   readonly config: Config;
   readonly provider: LlmProvider;
+  /** Which models an answer may use, with their providers and fallbacks (see ModelCatalog). */
+  readonly models: ModelCatalog;
   readonly queues: Queues;
   readonly logger: Logger;
   /** One connection for the emitter and the replay log, so both see events in the same order. */
@@ -36,6 +39,8 @@ export class ChatDependencies {
     orm: Orm;
     config: Config;
     provider: LlmProvider;
+    /** Default: the built-in model only (`provider`), no configured providers' keys. */
+    models?: ModelCatalog;
     queues: Queues;
     logger: Logger;
     streamRedis: Redis;
@@ -50,6 +55,7 @@ export class ChatDependencies {
     this.metrics = deps.metrics;
     this.config = deps.config;
     this.provider = deps.provider;
+    this.models = deps.models ?? new ModelCatalog({ config: deps.config, builtIn: deps.provider });
     this.queues = deps.queues;
     this.logger = deps.logger;
     this.streamRedis = deps.streamRedis;

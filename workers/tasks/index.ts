@@ -4,6 +4,7 @@ import { ConversationTitler } from '../../src/chat/ConversationTitler.ts';
 import type { QueueName } from '../../src/config.ts';
 import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
+import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
 import { ReplayLogJanitor } from '../../src/maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
@@ -32,10 +33,16 @@ export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]-?: T
 
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
-  { config, logger, accessTokens, queues, metrics, embedder, orm }: Runtime,
-  relay: { streamRedis: Redis; emitter: RealtimeEmitter; notify: Notifier; settings?: SettingsCache },
+  { config, logger, accessTokens, queues, metrics, embedder, orm, secrets }: Runtime,
+  relay: {
+    streamRedis: Redis;
+    emitter: RealtimeEmitter;
+    notify: Notifier;
+    settings?: SettingsCache;
+    models?: ModelCatalog;
+  },
 ): TaskRegistry {
-  const { notify, settings, ...stream } = relay;
+  const { notify, settings, models, ...stream } = relay;
   const chatModel = { provider: createLlmProvider(config), config };
   const chat = new ChatDependencies({
     orm,
@@ -43,6 +50,7 @@ export function createTasks(
     logger,
     queues,
     provider: chatModel.provider,
+    models: models ?? new ModelCatalog({ config, secrets, builtIn: chatModel.provider }),
     metrics,
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
     settings,

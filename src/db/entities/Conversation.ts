@@ -14,6 +14,8 @@ export const ConversationSchema = defineEntity({
     user: () => p.manyToOne(User).deleteRule('cascade'),
     title: p.string().length(200).nullable(),
     mode: p.enum(CONVERSATION_MODES).default('chat'),
+    /** The model ref (GET /models) answers use; null: the admin's default at answer time. */
+    model: p.string().length(200).nullable(),
     /** Rolling summary of the turns that no longer fit the context window. */
     summary: p.text().nullable(),
     /** The newest message the summary covers; later turns go to the model verbatim. */

@@ -4,6 +4,7 @@ import { DocumentChunk } from './DocumentChunk.ts';
 import { DocumentFile } from './DocumentFile.ts';
 import { McpServerRegistration } from './McpServerRegistration.ts';
 import { Message } from './Message.ts';
+import { ModelProvider } from './ModelProvider.ts';
 import { RefreshToken } from './RefreshToken.ts';
 import { Setting } from './Setting.ts';
 import { User } from './User.ts';
@@ -15,6 +16,7 @@ export {
   DocumentFile,
   McpServerRegistration,
   Message,
+  ModelProvider,
   RefreshToken,
   Setting,
   User,
@@ -30,4 +32,5 @@ export const ENTITIES = [
   DocumentChunk,
   Setting,
   McpServerRegistration,
+  ModelProvider,
 ];

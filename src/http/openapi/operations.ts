@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { sendMessageSchema } from '../../chat/schema.ts';
 import { SETTING_SCHEMAS } from '../../settings/RuntimeSettings.ts';
+import {
+  createProviderSchema,
+  providerParams,
+  updateProviderSchema,
+} from '../routes/admin/providerSchema.ts';
 import { listUsersQuery, settingParams, updateUserSchema, userIdParams } from '../routes/admin/schema.ts';
 import {
   loginSchema,
@@ -187,10 +192,15 @@ export const OPERATIONS: Operation[] = [
     tag: 'conversations',
     summary: 'Start a conversation',
     auth: 'user',
+    description:
+      '`model` is an `id` of `GET /api/v1/models`; absent or null, answers use the admin’s default model at answer time.',
     body: createConversationSchema,
     example: { title: 'Trip to Lisbon', mode: 'chat' },
     responses: { 201: 'The conversation' },
-    errors: { 404: 'A document in `documentIds` does not exist (or is another user’s)' },
+    errors: {
+      404: 'A document in `documentIds` does not exist (or is another user’s)',
+      422: '`model` is not one of `GET /api/v1/models` (unknown or disabled): `unknown_model`',
+    },
   },
   {
     method: 'get',
@@ -214,12 +224,14 @@ export const OPERATIONS: Operation[] = [
     method: 'patch',
     path: '/api/v1/conversations/{id}',
     tag: 'conversations',
-    summary: 'Rename, change mode or documents',
+    summary: 'Rename, change mode, documents or model',
+    description: '`model: null` goes back to the admin’s default model.',
     auth: 'user',
     params: conversationParams,
     body: updateConversationSchema,
     example: { title: 'Trip to Porto' },
     responses: { 200: 'The conversation' },
+    errors: { 422: '`model` is not one of `GET /api/v1/models` (unknown or disabled): `unknown_model`' },
   },
   {
     method: 'delete',
@@ -348,6 +360,16 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     responses: { 200: '{ suggestions: string[] }' },
   },
+  {
+    method: 'get',
+    path: '/api/v1/models',
+    tag: 'conversations',
+    summary: 'The models a conversation may use, with their capabilities',
+    description:
+      'Each `{ id, name, provider, contextTokens, supportsTools, isDefault }`. `id` is what a conversation’s `model` takes: a built-in Groq model’s own id (`llama-3.1-8b-instant`), or `provider:modelId` for a provider an admin configured. Without GROQ_API_KEY the built-in entry is `offline` (no tools).',
+    auth: 'user',
+    responses: { 200: '{ items }' },
+  },
 
   {
     method: 'get',
@@ -411,6 +433,65 @@ export const OPERATIONS: Operation[] = [
     example: { value: 0.7 },
     responses: { 200: 'All settings' },
     errors: { 404: 'No such setting' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/admin/providers',
+    tag: 'admin',
+    summary: 'Configured model providers (never their API keys)',
+    auth: 'admin',
+    responses: {
+      200: '{ items, builtIn }: providers with `hasApiKey`, their models and fallbacks; `builtIn` is the environment’s Groq provider (or `offline`), read-only',
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/admin/providers',
+    tag: 'admin',
+    summary: 'Add an OpenAI-compatible provider and its models',
+    description:
+      'The `apiKey` is write-only: stored encrypted, never returned (answers say `hasApiKey`). Its models become `name:modelId` in `GET /api/v1/models`; `fallbacks` name such ids, tried in order when a model fails before its first token (429, 5xx, timeout, connection).',
+    auth: 'admin',
+    body: createProviderSchema,
+    example: {
+      name: 'ollama',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      models: [{ id: 'llama3.1:8b', name: 'Llama 3.1 8B (local)', contextTokens: 8192, tokenizer: 'llama3' }],
+    },
+    responses: { 201: 'The provider' },
+    errors: { 409: 'A provider with this name exists already' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/admin/providers/{id}',
+    tag: 'admin',
+    summary: 'One configured provider',
+    auth: 'admin',
+    params: providerParams,
+    responses: { 200: 'The provider' },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/admin/providers/{id}',
+    tag: 'admin',
+    summary: 'Change a provider: name, URL, timeout, models (the whole list), or replace its key',
+    description:
+      '`apiKey` replaces the key; `apiKey: null` removes it. Running workers pick the change up at once.',
+    auth: 'admin',
+    params: providerParams,
+    body: updateProviderSchema,
+    example: { timeoutMs: 30000 },
+    responses: { 200: 'The provider' },
+    errors: { 409: 'A provider with this name exists already' },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/admin/providers/{id}',
+    tag: 'admin',
+    summary: 'Remove a provider; conversations on its models answer with the default model',
+    auth: 'admin',
+    params: providerParams,
+    responses: { 204: 'Deleted' },
   },
   {
     method: 'get',

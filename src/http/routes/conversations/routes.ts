@@ -35,10 +35,12 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
   router.post('/', body, async (ctx) => {
     const input = parseBody(ctx, createConversationSchema);
     const em = orm.em.fork();
+    if (input.model) await services.models.require(em, input.model);
     const conversation = em.create(Conversation, {
       user: ctx.state.user.id,
       title: input.title ?? null,
       mode: input.mode ?? 'chat',
+      model: input.model ?? null,
     });
     if (input.documentIds)
       conversation.documents.set(await ownDocuments(em, ctx.state.user, input.documentIds));
@@ -82,6 +84,8 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
   router.patch('/:id', body, async (ctx) => {
     const input = parseBody(ctx, updateConversationSchema);
     const conversation = await own(ctx, true);
+    if (input.model) await services.models.require(orm.em, input.model);
+    if (input.model !== undefined) conversation.model = input.model;
     if (input.title !== undefined) conversation.title = input.title;
     if (input.mode !== undefined) conversation.mode = input.mode;
     if (input.documentIds !== undefined) {

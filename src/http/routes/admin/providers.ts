@@ -1,0 +1,125 @@
+import Router from '@koa/router';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { apiKeySealContext, ModelProvider } from '../../../db/entities/ModelProvider.ts';
+import { newId } from '../../../db/ids.ts';
+import { conflict, notFound } from '../../../errors/AppError.ts';
+import { BUILT_IN_PROVIDER, OFFLINE_PROVIDER } from '../../../llm/ModelCatalog.ts';
+import { authorizeAdmin } from '../../../policies/users.ts';
+import { presentModel, presentProvider } from '../../../presenters/model.ts';
+import { publishSettingsChanged } from '../../../settings/SettingsCache.ts';
+import type { EdgeServices } from '../../EdgeServices.ts';
+import { authenticate } from '../../middleware/authenticate.ts';
+import { jsonBody } from '../../middleware/jsonBody.ts';
+import type { AppState } from '../../state.ts';
+import { parseBody, parseParams } from '../../validation.ts';
+import { createProviderSchema, providerParams, updateProviderSchema } from './providerSchema.ts';
+
+/**
+ * Model providers admins configure (OpenAI-compatible endpoints and their models) under
+ * /api/v1/admin/providers. The API key is write-only: sealed before it is stored, never
+ * returned (`hasApiKey` says whether there is one). Every change is announced on the settings
+ * channel, so running workers read the providers again (ModelCatalog).
+ */
+export function providerRoutes(services: EdgeServices): Router<AppState> {
+  const { orm, accessTokens, config, secrets } = services;
+  const router = new Router<AppState>({ prefix: '/admin/providers' });
+  const body = jsonBody(config.http.maxJsonBytes);
+  const announcer = services.redis.create('command', 'providers-announcer');
+  router.use(authenticate(orm, accessTokens), async (ctx, next) => {
+    authorizeAdmin(ctx.state.user);
+    await next();
+  });
+
+  const announce = () =>
+    publishSettingsChanged(announcer, config.redis.queuePrefix).catch((error: Error) =>
+      services.logger.warn({ err: error.message }, 'provider change not announced'),
+    );
+  /** A second provider with the same name is a conflict, not a server error. */
+  const flushUnique = async (flush: () => Promise<void>) => {
+    try {
+      await flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException)
+        throw conflict('A provider with this name exists already.');
+      throw error;
+    }
+  };
+
+  router.get('/', async (ctx) => {
+    const em = orm.em.fork();
+    const [providers, models] = await Promise.all([
+      em.find(ModelProvider, {}, { orderBy: { name: 'asc' } }),
+      services.models.list(orm.em.fork()),
+    ]);
+    // The environment's Groq provider (or the offline stand-in), shown but not editable here.
+    const builtIn = models.filter(
+      (model) => model.provider === BUILT_IN_PROVIDER || model.provider === OFFLINE_PROVIDER,
+    );
+    ctx.body = {
+      items: providers.map(presentProvider),
+      builtIn: {
+        name: builtIn[0]?.provider ?? BUILT_IN_PROVIDER,
+        readOnly: true,
+        hasApiKey: Boolean(config.groq.apiKey),
+        models: builtIn.map(presentModel),
+      },
+    };
+  });
+
+  router.post('/', body, async (ctx) => {
+    const input = parseBody(ctx, createProviderSchema);
+    const em = orm.em.fork();
+    const id = newId();
+    const provider = em.create(ModelProvider, {
+      id,
+      name: input.name,
+      kind: input.kind,
+      baseUrl: input.baseUrl,
+      apiKeySealed: input.apiKey ? secrets.seal(input.apiKey, apiKeySealContext(id)) : null,
+      timeoutMs: input.timeoutMs,
+      models: input.models,
+    });
+    await flushUnique(() => em.flush());
+    await announce();
+    ctx.status = 201;
+    ctx.body = presentProvider(provider);
+  });
+
+  router.get('/:id', async (ctx) => {
+    const { id } = parseParams(ctx, providerParams);
+    const provider = await orm.em.fork().findOne(ModelProvider, { id });
+    if (!provider) throw notFound('provider');
+    ctx.body = presentProvider(provider);
+  });
+
+  router.patch('/:id', body, async (ctx) => {
+    const { id } = parseParams(ctx, providerParams);
+    const input = parseBody(ctx, updateProviderSchema);
+    const em = orm.em.fork();
+    const provider = await em.findOne(ModelProvider, { id });
+    if (!provider) throw notFound('provider');
+    if (input.name !== undefined) provider.name = input.name;
+    if (input.baseUrl !== undefined) provider.baseUrl = input.baseUrl;
+    if (input.timeoutMs !== undefined) provider.timeoutMs = input.timeoutMs;
+    if (input.models !== undefined) provider.models = input.models;
+    if (input.apiKey !== undefined)
+      provider.apiKeySealed = input.apiKey
+        ? secrets.seal(input.apiKey, apiKeySealContext(provider.id))
+        : null;
+    // A new version even when only the key changed: workers make new clients by version.
+    provider.updatedAt = new Date();
+    await flushUnique(() => em.flush());
+    await announce();
+    ctx.body = presentProvider(provider);
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const { id } = parseParams(ctx, providerParams);
+    const deleted = await orm.em.fork().nativeDelete(ModelProvider, { id });
+    if (deleted === 0) throw notFound('provider');
+    await announce();
+    ctx.status = 204;
+  });
+
+  return router;
+}

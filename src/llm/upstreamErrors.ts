@@ -1,0 +1,30 @@
+import { LlmError } from './LlmProvider.ts';
+
+/**
+ * What an upstream model service's failure means for the pipeline, whichever SDK reported it:
+ * 401/403 (our credentials) and 400/404/422 (our request) will fail again, so they are final;
+ * 429, 5xx, timeouts and lost connections may pass, so they are retryable (and a fallback model
+ * may take over). The messages are ours: never the SDK's text, which may quote the request.
+ */
+export function llmErrorForStatus(status: number | undefined, cause: unknown): LlmError {
+  // An error without a status: one reported inside the stream.
+  if (status === undefined) return new LlmError('The model service failed.', { retryable: true, cause });
+  if (status === 401 || status === 403) {
+    return new LlmError('The model service refused our credentials.', { retryable: false, status, cause });
+  }
+  if (status === 400 || status === 404 || status === 422) {
+    return new LlmError('The model service rejected the request.', { retryable: false, status, cause });
+  }
+  return new LlmError(
+    status === 429 ? 'The model service is rate limiting us.' : 'The model service failed.',
+    {
+      retryable: true,
+      status,
+      cause,
+    },
+  );
+}
+
+/** No answer at all: refused or dropped connection, DNS, timeout. */
+export const unreachableError = (cause: unknown) =>
+  new LlmError('The model service could not be reached.', { retryable: true, cause });
