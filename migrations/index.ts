@@ -4,6 +4,7 @@ import { Migration20261122010000SummaryCursor } from './Migration20261122010000S
 import { Migration20261122020000InlineEmbeddings } from './Migration20261122020000InlineEmbeddings.ts';
 import { Migration20261201000000MessageTokenCounts } from './Migration20261201000000MessageTokenCounts.ts';
 import { Migration20261201010000OwnVectorIndexes } from './Migration20261201010000OwnVectorIndexes.ts';
+import { Migration20261201100000ToolCalls } from './Migration20261201100000ToolCalls.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122020000InlineEmbeddings', class: Migration20261122020000InlineEmbeddings },
   { name: 'Migration20261201000000MessageTokenCounts', class: Migration20261201000000MessageTokenCounts },
   { name: 'Migration20261201010000OwnVectorIndexes', class: Migration20261201010000OwnVectorIndexes },
+  { name: 'Migration20261201100000ToolCalls', class: Migration20261201100000ToolCalls },
 ];

@@ -24,6 +24,8 @@ export interface SendInput {
   clientMessageId?: string;
   mode?: ConversationMode;
   documentIds?: string[];
+  /** For a new conversation: whether its answers may call tools. */
+  tools?: boolean;
 }
 
 export interface Turn {
@@ -89,7 +91,12 @@ export class ChatService {
     const now = new Date();
     const conversation = input.conversationId
       ? em.getReference(Conversation, input.conversationId)
-      : em.create(Conversation, { user, mode: input.mode ?? 'chat', lastMessageAt: now });
+      : em.create(Conversation, {
+          user,
+          mode: input.mode ?? 'chat',
+          tools: input.tools ?? true,
+          lastMessageAt: now,
+        });
     if (documents.length > 0) conversation.documents.set(documents);
     const userMessage = em.create(Message, {
       conversation,

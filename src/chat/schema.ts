@@ -9,6 +9,8 @@ export const MAX_MESSAGE_CHARS = 32_000;
 export const messageContent = text().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
 export const clientMessageId = text().min(1).max(100);
 export const documentIds = z.array(z.uuid()).max(50);
+/** Whether the conversation's answers may call tools (when its model supports them). */
+export const conversationTools = z.boolean();
 
 export const sendMessageSchema = z
   .object({ content: messageContent, clientMessageId: clientMessageId.optional() })
@@ -21,6 +23,7 @@ export const chatSendSchema = z
     clientMessageId: clientMessageId.optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
+    tools: conversationTools.optional(),
   })
   .strict();
 

@@ -4,6 +4,8 @@ export interface ConversationPresentation {
   id: string;
   title: string | null;
   mode: Conversation['mode'];
+  /** Whether answers may call tools (when the model supports them). */
+  tools: boolean;
   createdAt: string;
   updatedAt: string;
   lastMessageAt: string;
@@ -15,6 +17,7 @@ export const presentConversation = (conversation: Conversation): ConversationPre
   id: conversation.id,
   title: conversation.title ?? null,
   mode: conversation.mode,
+  tools: conversation.tools,
   createdAt: conversation.createdAt.toISOString(),
   updatedAt: conversation.updatedAt.toISOString(),
   lastMessageAt: conversation.lastMessageAt.toISOString(),

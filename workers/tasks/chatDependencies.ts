@@ -9,7 +9,7 @@ import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
-import { type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
+import { type ResumePoint, type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
 import { SettingsCache } from '../../src/settings/SettingsCache.ts';
 
@@ -67,7 +67,7 @@ export class ChatDependencies {
     });
   }
 
-  publisher(target: StreamTarget, resumeFrom?: { text: string; seq: number }): TokenPublisher {
+  publisher(target: StreamTarget, resumeFrom?: ResumePoint): TokenPublisher {
     const { queuePrefix } = this.config.redis;
     return new TokenPublisher(
       { redis: this.streamRedis, emitter: this.emitter, logger: this.logger },

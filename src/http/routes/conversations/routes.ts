@@ -39,6 +39,7 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
       user: ctx.state.user.id,
       title: input.title ?? null,
       mode: input.mode ?? 'chat',
+      tools: input.tools ?? true,
     });
     if (input.documentIds)
       conversation.documents.set(await ownDocuments(em, ctx.state.user, input.documentIds));
@@ -84,6 +85,7 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
     const conversation = await own(ctx, true);
     if (input.title !== undefined) conversation.title = input.title;
     if (input.mode !== undefined) conversation.mode = input.mode;
+    if (input.tools !== undefined) conversation.tools = input.tools;
     if (input.documentIds !== undefined) {
       conversation.documents.set(await ownDocuments(orm.em, ctx.state.user, input.documentIds));
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentIds } from '../../../chat/schema.ts';
+import { conversationTools, documentIds } from '../../../chat/schema.ts';
 import { CONVERSATION_MODES } from '../../../db/entities/Conversation.ts';
 import { text } from '../../../validation/text.ts';
 import { pageQuerySchema } from '../../pagination.ts';
@@ -11,6 +11,7 @@ export const createConversationSchema = z
     title: text().trim().min(1).max(200).optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
+    tools: conversationTools.optional(),
   })
   .strict();
 
@@ -19,10 +20,11 @@ export const updateConversationSchema = z
     title: text().trim().min(1).max(200).nullable().optional(),
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
+    tools: conversationTools.optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, {
-    message: 'give at least one of title, mode, documentIds',
+    message: 'give at least one of title, mode, documentIds, tools',
   });
 
 export const listConversationsQuery = z
