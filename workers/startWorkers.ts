@@ -9,7 +9,7 @@ import { Notifier } from '../src/relay/Notifier.ts';
 import type { Runtime } from '../src/runtime.ts';
 import { SettingsCache } from '../src/settings/SettingsCache.ts';
 import type { Task } from './Task.ts';
-import { createTasks } from './tasks/index.ts';
+import { createTasks, type TaskOptions } from './tasks/index.ts';
 
 /**
  * Starts one BullMQ worker per named queue. Each job is dispatched by name to its task, with a
@@ -17,7 +17,11 @@ import { createTasks } from './tasks/index.ts';
  * for the running ones up to SHUTDOWN_TIMEOUT_MS; after that it is forced, and what it held
  * comes back through BullMQ's stalled-job recovery on another worker.
  */
-export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): Promise<Worker[]> {
+export async function startWorkers(
+  runtime: Runtime,
+  queueNames: QueueName[],
+  options: TaskOptions = {},
+): Promise<Worker[]> {
   const { config, logger, orm, redis, shutdown } = runtime;
   // Answers retrieve from documents and ingestion embeds them: load and check the model first.
   if (queueNames.includes('chat') || queueNames.includes('ingest'))
@@ -31,7 +35,7 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
   const settings = new SettingsCache(config);
   if (queueNames.includes('chat'))
     settings.listen(redis.create('pubsub', 'settings-subscriber'), config.redis.queuePrefix, logger);
-  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings });
+  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings }, options);
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive

@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
+import type { ToolCallRecord } from '../db/toolCall.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
 import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { ResumePoint, StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
-import type { ToolCallRecord } from '../db/toolCall.ts';
 import { countTokens } from './tokenCount.ts';
 
 /** The calls as stored at the end: none → null; one still running when the answer ended did not finish. */

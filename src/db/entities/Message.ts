@@ -1,6 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import type { Citation } from '../citation.ts';
-import type { ToolCallRecord } from '../toolCall.ts';
 import {
   createdAtColumn,
   embeddingColumn,
@@ -10,6 +9,7 @@ import {
   searchVectorColumn,
   updatedAtColumn,
 } from '../columns.ts';
+import type { ToolCallRecord } from '../toolCall.ts';
 import { Conversation } from './Conversation.ts';
 import { User } from './User.ts';
 
