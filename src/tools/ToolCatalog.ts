@@ -26,6 +26,23 @@ export class ToolCatalog {
     this.sources = deps.sources ?? [];
   }
 
+  /** Built once per topK value: deriving the JSON Schemas is not free, and answers are many. */
+  private readonly built = new Map<number, Tool[]>();
+
+  private builtins(topK: number): Tool[] {
+    let tools = this.built.get(topK);
+    if (!tools) {
+      tools = [
+        searchDocumentsTool(this.retriever, topK),
+        readDocumentPageTool(),
+        searchHistoryTool(this.history),
+        currentTimeTool(),
+      ];
+      this.built.set(topK, tools);
+    }
+    return tools;
+  }
+
   /** `topK`: passages per search (the runtime setting). */
   async forAnswer(answer: {
     mode: ConversationMode;
@@ -33,12 +50,7 @@ export class ToolCatalog {
     signal: AbortSignal;
     onSourceError: (error: Error) => void;
   }): Promise<Tool[]> {
-    const builtins = [
-      searchDocumentsTool(this.retriever, answer.topK),
-      readDocumentPageTool(),
-      searchHistoryTool(this.history),
-      currentTimeTool(),
-    ];
+    const builtins = this.builtins(answer.topK);
     if (answer.mode === 'grounded') return builtins.filter((tool) => GROUNDED_TOOLS.has(tool.name));
     const tools = new Map(builtins.map((tool) => [tool.name, tool]));
     const fromSources = await Promise.all(
