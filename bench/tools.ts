@@ -57,6 +57,8 @@ const instantTool: ToolSource = {
   ],
 };
 
+const out = (text = '') => process.stdout.write(`${text}\n`);
+
 const toolResults = (body: ChatRequestBody) => body.messages.filter((message) => message.role === 'tool');
 
 /**
@@ -154,18 +156,18 @@ try {
       fixed(percentile(loop, 95), 2),
     ]);
   }
-  console.log(
+  out(
     `\ntool result ready → next Groq request at the stub, ${steps} tool steps per answer, ${rounds} rounds, model TTFT 0–${jitterMs} ms`,
   );
-  console.log(
+  out(
     table(
       ['N concurrent', 'samples', 'p50 ms', 'p95 ms', 'max ms', 'loop part p50', 'loop part p95'],
       rows,
       1,
     ),
   );
-  console.log('loop part: result ready → the loop calls the provider (the rest is groq-sdk, HTTP, the stub)');
-  console.log('target: p95 < 10 ms at N=50');
+  out('loop part: result ready → the loop calls the provider (the rest is groq-sdk, HTTP, the stub)');
+  out('target: p95 < 10 ms at N=50');
 } finally {
   await stack.stop();
 }
