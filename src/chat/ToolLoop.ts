@@ -69,6 +69,8 @@ export interface ToolLoopResult {
   citations: Citation[];
   /** Model calls made. */
   steps: number;
+  /** Time spent running tools (the steps' tool calls, each step's slowest): not model streaming. */
+  toolMs: number;
 }
 
 /**
@@ -112,6 +114,7 @@ export class ToolLoop {
     let usage: GenerationResult['usage'] = { promptTokens: 0, completionTokens: 0 };
     let written = '';
     let steps = 0;
+    let toolMs = 0;
     const text = (delta: string) => {
       written += delta;
       request.onToken(delta);
@@ -156,15 +159,18 @@ export class ToolLoop {
         aborted,
         citations,
         steps,
+        toolMs: Math.round(toolMs),
       });
       if (result.aborted) return end(true);
       if (calls.length === 0) return end(false);
 
       // Tool events are output: none leaves (and no tool runs) before the answer is `streaming`.
       if (!(await request.outputAllowed) || request.signal.aborted) return end(true);
+      const toolsStartedAt = performance.now();
       const outcomes = await Promise.all(
         calls.map((call) => this.call(call, byName.get(call.name), request, citations.length)),
       );
+      toolMs += performance.now() - toolsStartedAt;
       if (request.signal.aborted) return end(true);
       messages.push({ role: 'assistant', content: stepText, toolCalls: calls });
       outcomes.forEach((outcome, index) => {

@@ -154,7 +154,8 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       };
       // Metrics first: a client that reads /metrics after chat:done sees this answer counted.
       if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
-      const streamingMs = latencyMs - (ttftMs ?? 0);
+      // Tokens per second of the model's streaming: time in tools is not streaming.
+      const streamingMs = latencyMs - (ttftMs ?? 0) - result.toolMs;
       if (streamingMs > 0)
         this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       await ending.complete(
