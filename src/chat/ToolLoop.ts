@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Citation } from '../db/citation.ts';
-import type {
-  GenerationResult,
-  LlmProvider,
-  PromptMessage,
-  ToolCallRequest,
-  ToolSpec,
+import {
+  type GenerationResult,
+  LlmError,
+  type LlmProvider,
+  type PromptMessage,
+  type ToolCallRequest,
+  type ToolSpec,
 } from '../llm/LlmProvider.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatTool } from '../relay/events.ts';
@@ -115,34 +116,51 @@ export class ToolLoop {
     let written = '';
     let steps = 0;
     let toolMs = 0;
+    /** Set when the model's tool calls proved unusable: no more tools for this answer. */
+    let withdrawn = false;
     const text = (delta: string) => {
       written += delta;
       request.onToken(delta);
     };
 
     for (;;) {
-      const offering = specs.length > 0 && steps < request.maxToolSteps;
+      let offering = !withdrawn && specs.length > 0 && steps < request.maxToolSteps;
       let stepText = '';
       let separated = written === '';
-      const result = await this.provider.stream(
-        {
-          model: request.model,
-          messages,
-          temperature: request.temperature,
-          maxTokens: request.maxTokens,
-          tools: offering ? specs : undefined,
-          signal: request.signal,
-        },
-        (delta) => {
-          // A new step's text starts a new paragraph after an earlier step's.
-          if (!separated && delta) {
-            separated = true;
-            if (!/\s$/.test(written)) text('\n\n');
-          }
-          stepText += delta;
-          text(delta);
-        },
-      );
+      const call = (tools: ToolSpec[] | undefined) =>
+        this.provider.stream(
+          {
+            model: request.model,
+            messages,
+            temperature: request.temperature,
+            maxTokens: request.maxTokens,
+            tools,
+            signal: request.signal,
+          },
+          (delta) => {
+            // A new step's text starts a new paragraph after an earlier step's.
+            if (!separated && delta) {
+              separated = true;
+              if (!/\s$/.test(written)) text('\n\n');
+            }
+            stepText += delta;
+            text(delta);
+          },
+        );
+      let result: GenerationResult;
+      try {
+        result = await call(offering ? specs : undefined);
+      } catch (error) {
+        // The model wrote a tool call the service could not parse (refused before any text): the
+        // same step without tools makes it answer with what it has, instead of failing the answer.
+        if (!(offering && stepText === '' && error instanceof LlmError && error.code === 'tool_use_failed'))
+          throw error;
+        this.logger.warn({ step: steps + 1 }, 'the model wrote an unusable tool call; asking without tools');
+        steps += 1;
+        withdrawn = true;
+        offering = false;
+        result = await call(undefined);
+      }
       steps += 1;
       usage =
         usage && result.usage

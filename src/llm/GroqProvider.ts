@@ -103,6 +103,12 @@ const completionParams = (request: GenerationRequest) => ({
 });
 
 /** SDK errors reduced to what the pipeline decides on; the message never carries the key. */
+/** The `code` of Groq's error body, `{ error: { message, type, code } }` (the SDK keeps the whole body). */
+function errorCode(body: unknown): unknown {
+  const inner = (body as { error?: { code?: unknown } } | undefined)?.error;
+  return inner?.code ?? (body as { code?: unknown } | undefined)?.code;
+}
+
 function toLlmError(error: unknown): LlmError {
   if (error instanceof LlmError) return error;
   if (error instanceof APIConnectionError) {
@@ -121,6 +127,7 @@ function toLlmError(error: unknown): LlmError {
       return new LlmError('The model service rejected the request.', {
         retryable: false,
         status,
+        code: errorCode(error.error) === 'tool_use_failed' ? 'tool_use_failed' : undefined,
         cause: error,
       });
     }

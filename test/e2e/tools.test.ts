@@ -277,6 +277,23 @@ describe('tools: the chat worker calls tools in a loop, live on the relay and st
     ]);
   });
 
+  it("answers without tools when Groq refuses the model's tool call (tool_use_failed)", async () => {
+    stub.enqueueFaults({ kind: 'tool_use_failed' });
+    stub.enqueueTurns({ text: ['Answered', ' anyway.'] });
+    const tab = await connect(alice);
+    const turn = await tab.send({
+      content: 'search something',
+      conversationId: (await titledConversation(alice)).id,
+    });
+    const answer = await tab.untilEnded(turn.assistantMessageId);
+    expect(answer.done!.status).to.equal('complete');
+    expect(answer.done!.content).to.equal('Answered anyway.');
+    const [refused, retried] = await stub.waitForRequests(2);
+    expect(refused!.httpStatus).to.equal(400);
+    expect(offeredTools(refused!)).to.include('search_documents');
+    expect(retried!.body.tools).to.equal(undefined);
+  });
+
   it('ends at the step limit with a final call that offers no tools', async () => {
     // A model that always wants another tool while it may.
     stub.configure({

@@ -73,7 +73,9 @@ export type Fault =
   /** Streams normally, then destroys the socket after `afterTokens` content tokens (no [DONE]). */
   | { kind: 'cut'; afterTokens: number }
   /** Accepts the request and never answers, until the client aborts or the stub closes. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** HTTP 400 `tool_use_failed`, as Groq answers when the model wrote a tool call it can't parse. */
+  | { kind: 'tool_use_failed' };
 
 export interface StubOptions {
   /** Delay before the first content token (ms). */
@@ -358,6 +360,20 @@ export class GroqStub extends EventEmitter<StubEvents> {
         const status = fault.status ?? 500;
         const type = status === 503 ? 'service_unavailable' : 'internal_server_error';
         this.#sendError(record, res, status, groqError('Internal Server Error', type, type));
+        return;
+      }
+      case 'tool_use_failed': {
+        const error = {
+          error: {
+            ...groqError(
+              "Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details.",
+              'invalid_request_error',
+              'tool_use_failed',
+            ).error,
+            failed_generation: '<function=search_documents{"query": "unterminated',
+          },
+        };
+        this.#sendError(record, res, 400, error);
         return;
       }
       case 'hang':
@@ -660,7 +676,7 @@ interface Usage {
 }
 
 interface GroqErrorBody {
-  error: { message: string; type: string; code: string | null };
+  error: { message: string; type: string; code: string | null; failed_generation?: string };
 }
 
 function requestId(record: RecordedRequest): string {
