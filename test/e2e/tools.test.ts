@@ -201,6 +201,41 @@ describe('tools: the chat worker calls tools in a loop, live on the relay and st
     ]);
   });
 
+  it("read_document_page reads a section of the user's own document, and another user's not at all", async () => {
+    const aliceTab = await connect(alice);
+    const bobTab = await connect(bob);
+    const mine = await upload(
+      alice,
+      aliceTab,
+      'page.md',
+      '# Notes\n\nThe heron nests by the river in spring.',
+    );
+    const theirs = await upload(bob, bobTab, 'bob-page.md', '# Bob\n\nBob keeps his otter notes here.');
+    stub.enqueueTurns(
+      {
+        toolCalls: [
+          { name: 'read_document_page', arguments: { documentId: mine, page: 1 } },
+          { name: 'read_document_page', arguments: { documentId: theirs, page: 1 } },
+          { name: 'read_document_page', arguments: { documentId: mine, page: 9 } },
+        ],
+      },
+      { text: ['Read.'] },
+    );
+    const turn = await aliceTab.send({
+      content: 'read my notes',
+      conversationId: (await titledConversation(alice)).id,
+    });
+    await aliceTab.untilEnded(turn.assistantMessageId);
+    const results = toolMessages((await stub.waitForRequests(2))[1]!).map((message) =>
+      String(message.content),
+    );
+    expect(results[0]).to.match(/^page\.md, section 1 of 1:\n/);
+    expect(results[0]).to.include('The heron nests by the river');
+    expect(results[1]).to.equal('error: invalid arguments: no such document (or it is not ready yet)');
+    expect(results.join('\n')).not.to.include('otter');
+    expect(results[2]).to.equal('error: invalid arguments: page.md has no section 9 (it has 1)');
+  });
+
   it('runs two calls of one step in parallel: both are running before either is released', async () => {
     stub.enqueueTurns(
       {
