@@ -5,6 +5,7 @@ import { Migration20261122020000InlineEmbeddings } from './Migration202611220200
 import { Migration20261201000000MessageTokenCounts } from './Migration20261201000000MessageTokenCounts.ts';
 import { Migration20261201010000OwnVectorIndexes } from './Migration20261201010000OwnVectorIndexes.ts';
 import { Migration20261201020000IvfOwnIndexes } from './Migration20261201020000IvfOwnIndexes.ts';
+import { Migration20261201100000ToolCalls } from './Migration20261201100000ToolCalls.ts';
 import { Migration20261201110000ModelProviders } from './Migration20261201110000ModelProviders.ts';
 import { Migration20261201120000McpServers } from './Migration20261201120000McpServers.ts';
 
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201020000IvfOwnIndexes', class: Migration20261201020000IvfOwnIndexes },
   { name: 'Migration20261201120000McpServers', class: Migration20261201120000McpServers },
   { name: 'Migration20261201110000ModelProviders', class: Migration20261201110000ModelProviders },
+  { name: 'Migration20261201100000ToolCalls', class: Migration20261201100000ToolCalls },
 ];

@@ -3,6 +3,7 @@ import { type Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { QueueName } from '../src/config.ts';
 import { ModelCatalog } from '../src/llm/ModelCatalog.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
+import { createMcpToolSource } from '../src/mcp/createMcpToolSource.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
 import { createRealtimeEmitter } from '../src/relay/emitter.ts';
@@ -10,7 +11,7 @@ import { Notifier } from '../src/relay/Notifier.ts';
 import type { Runtime } from '../src/runtime.ts';
 import { SettingsCache } from '../src/settings/SettingsCache.ts';
 import type { Task } from './Task.ts';
-import { createTasks } from './tasks/index.ts';
+import { createTasks, type TaskOptions } from './tasks/index.ts';
 
 /**
  * Starts one BullMQ worker per named queue. Each job is dispatched by name to its task, with a
@@ -18,7 +19,11 @@ import { createTasks } from './tasks/index.ts';
  * for the running ones up to SHUTDOWN_TIMEOUT_MS; after that it is forced, and what it held
  * comes back through BullMQ's stalled-job recovery on another worker.
  */
-export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): Promise<Worker[]> {
+export async function startWorkers(
+  runtime: Runtime,
+  queueNames: QueueName[],
+  options: TaskOptions = {},
+): Promise<Worker[]> {
   const { config, logger, orm, redis, shutdown } = runtime;
   // Answers retrieve from documents and ingestion embeds them: load and check the model first.
   if (queueNames.includes('chat') || queueNames.includes('ingest'))
@@ -37,7 +42,15 @@ export async function startWorkers(runtime: Runtime, queueNames: QueueName[]): P
     settings.listen(subscriber, config.redis.queuePrefix, logger);
     models.listen(subscriber, config.redis.queuePrefix, logger);
   }
-  const tasks = createTasks(runtime, { streamRedis, emitter, notify, settings, models });
+  // Tools beyond the built-in ones: the admin-registered MCP servers' (cached, told of changes).
+  const toolSources = queueNames.includes('chat')
+    ? [...(options.toolSources ?? []), await createMcpToolSource(runtime)]
+    : options.toolSources;
+  const tasks = createTasks(
+    runtime,
+    { streamRedis, emitter, notify, settings, models },
+    { ...options, toolSources },
+  );
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive

@@ -1,12 +1,21 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
+import type { ToolCallRecord } from '../db/toolCall.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
 import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
-import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
+import type { ResumePoint, StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
 import { countTokens } from './tokenCount.ts';
+
+/** The calls as stored at the end: none → null; one still running when the answer ended did not finish. */
+const endedToolCalls = (calls: ToolCallRecord[]): ToolCallRecord[] | null =>
+  calls.length === 0
+    ? null
+    : calls.map((call) =>
+        call.status === 'running' ? { ...call, status: 'error', summary: 'did not finish' } : call,
+      );
 
 const UNFINISHED: MessageStatus[] = ['pending', 'streaming'];
 export interface Usage {
@@ -43,7 +52,7 @@ type AnswerEnd =
 export interface AnswerEndingDeps {
   /** A fresh entity manager for each write (the caller's may hold a broken connection's state). */
   em: () => EntityManager;
-  publisherFor: (target: StreamTarget, resumeFrom?: { text: string; seq: number }) => TokenPublisher;
+  publisherFor: (target: StreamTarget, resumeFrom?: ResumePoint) => TokenPublisher;
   /** Where an answer whose writer is gone left its text. */
   replay: Pick<ReplayReader, 'streamedSoFar'>;
   logger: Logger;
@@ -117,7 +126,8 @@ export class AnswerEnding {
     const endedAt = new Date();
     // Stored with the text, so later prompts don't tokenize this answer again.
     const tokenCount = countTokens(stored.content);
-    const won = await untilDatabaseAnswers(() => this.store(target, stored, tokenCount, endedAt), {
+    const toolCalls = endedToolCalls(publisher.toolCalls);
+    const won = await untilDatabaseAnswers(() => this.store(target, stored, toolCalls, tokenCount, endedAt), {
       logger: this.deps.logger.child({ messageId: target.messageId }),
       what: `ending answer ${target.messageId} (${end.status})`,
       ...wait,
@@ -162,6 +172,7 @@ export class AnswerEnding {
   private async store(
     target: StreamTarget,
     stored: Omit<StoredAnswer, 'id' | 'conversation'>,
+    toolCalls: ToolCallRecord[] | null,
     tokenCount: number,
     endedAt: Date,
   ): Promise<boolean> {
@@ -184,14 +195,16 @@ export class AnswerEnding {
           };
     // One statement (no begin/commit round trips): the answer's write, the conversation's touch
     // when it completes, and what the row held before — which tells a retry its own earlier write.
-    const values: Record<string, unknown> = { ...fields, updatedAt: endedAt };
+    const values: Record<string, unknown> = { ...fields, toolCalls, updatedAt: endedAt };
     const columns = Object.keys(values);
     const em = this.deps.em() as SqlEntityManager;
     // Column names from the entity's metadata, so a renamed property can't drift from this SQL.
     const { properties } = em.getMetadata().get(Message);
     const column = (key: string) => properties[key as keyof typeof properties]!.fieldNames[0]!;
     const params: unknown[] = columns.map((key) =>
-      key === 'citations' && values[key] !== null ? JSON.stringify(values[key]) : values[key],
+      (key === 'citations' || key === 'toolCalls') && values[key] !== null
+        ? JSON.stringify(values[key])
+        : values[key],
     );
     const touch =
       status === 'complete'

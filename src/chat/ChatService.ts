@@ -27,6 +27,8 @@ export interface SendInput {
   documentIds?: string[];
   /** A new conversation's model (a GET /models id); checked by ModelChoice. */
   model?: string;
+  /** For a new conversation: whether its answers may call tools. */
+  tools?: boolean;
 }
 
 export interface Turn {
@@ -102,7 +104,13 @@ export class ChatService {
     const now = new Date();
     const conversation = input.conversationId
       ? em.getReference(Conversation, input.conversationId)
-      : em.create(Conversation, { user, mode: input.mode ?? 'chat', model, lastMessageAt: now });
+      : em.create(Conversation, {
+          user,
+          mode: input.mode ?? 'chat',
+          model,
+          tools: input.tools ?? true,
+          lastMessageAt: now,
+        });
     if (documents.length > 0) conversation.documents.set(documents);
     const userMessage = em.create(Message, {
       conversation,

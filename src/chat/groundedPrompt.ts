@@ -54,22 +54,30 @@ const sourceLabel = (passage: Passage) =>
  * was given, as its sources: the model read only those.
  */
 export function citationsFor(answer: string, passages: Passage[]): Citation[] {
+  return citedIn(answer, passageCitations(passages));
+}
+
+/** Passages as citations, numbered [1], [2]… as the prompt shows them. */
+export const passageCitations = (passages: Passage[]): Citation[] =>
+  passages.map((passage, index) => ({
+    n: index + 1,
+    documentId: passage.documentId,
+    chunkId: passage.chunkId,
+    filename: passage.filename,
+    page: passage.page,
+    snippet: passage.snippet,
+    score: Number(passage.score.toFixed(6)),
+  }));
+
+/**
+ * The citations an answer points at ([n], [n, m]); all of them when it names none (or only
+ * numbers that don't exist), so a grounded answer always shows its sources.
+ */
+export function citedIn(answer: string, citations: Citation[]): Citation[] {
   const cited = new Set<number>();
   for (const group of answer.matchAll(/\[(\d+(?:\s*[,;]\s*\d+)*)\]/g)) {
     for (const number of group[1]!.split(/[,;]/)) cited.add(Number(number.trim()));
   }
-  const valid = [...cited].filter((n) => n >= 1 && n <= passages.length).sort((a, b) => a - b);
-  const numbers = valid.length > 0 ? valid : passages.map((_, index) => index + 1);
-  return numbers.map((n) => {
-    const passage = passages[n - 1]!;
-    return {
-      n,
-      documentId: passage.documentId,
-      chunkId: passage.chunkId,
-      filename: passage.filename,
-      page: passage.page,
-      snippet: passage.snippet,
-      score: Number(passage.score.toFixed(6)),
-    };
-  });
+  const named = citations.filter((citation) => cited.has(citation.n));
+  return named.length > 0 ? named : citations;
 }

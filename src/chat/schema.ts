@@ -11,6 +11,8 @@ export const clientMessageId = text().min(1).max(100);
 export const documentIds = z.array(z.uuid()).max(50);
 /** A model of GET /api/v1/models (its `id`); whether it is one is checked by ModelChoice. */
 export const modelRef = text().trim().min(1).max(200);
+/** Whether the conversation's answers may call tools (when its model supports them). */
+export const conversationTools = z.boolean();
 
 export const sendMessageSchema = z
   .object({ content: messageContent, clientMessageId: clientMessageId.optional() })
@@ -25,6 +27,7 @@ export const chatSendSchema = z
     documentIds: documentIds.optional(),
     /** The new conversation's model; ignored with a conversationId. */
     model: modelRef.optional(),
+    tools: conversationTools.optional(),
   })
   .strict();
 

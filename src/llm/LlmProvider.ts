@@ -63,11 +63,20 @@ export interface LlmProvider {
 export class LlmError extends Error {
   readonly retryable: boolean;
   readonly status?: number;
+  /**
+   * `tool_use_failed`: the model wrote a tool call the service could not parse (Groq answers 400
+   * before streaming); asking again, or without tools, usually works.
+   */
+  readonly code?: 'tool_use_failed';
 
-  constructor(message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
+  constructor(
+    message: string,
+    options: { retryable: boolean; status?: number; code?: 'tool_use_failed'; cause?: unknown },
+  ) {
     super(message, { cause: options.cause });
     this.name = 'LlmError';
     this.retryable = options.retryable;
     this.status = options.status;
+    this.code = options.code;
   }
 }

@@ -46,6 +46,8 @@ export interface ModelChain {
   chain: FallbackChain;
   /** The prompt plus answer budget: the smallest of the chain's models and CHAT_CONTEXT_TOKENS. */
   contextTokens: number;
+  /** Whether tools may be offered: every model of the chain takes them (a fallback may answer a step). */
+  supportsTools: boolean;
 }
 
 export const configuredRef = (provider: string, modelId: string) => `${provider}:${modelId}`;
@@ -153,7 +155,11 @@ export class ModelCatalog {
           : Math.floor(model.contextTokens * (1 - APPROXIMATE_MARGIN)),
       ),
     );
-    return { chain: new FallbackChain(steps, onFallback), contextTokens };
+    return {
+      chain: new FallbackChain(steps, onFallback),
+      contextTokens,
+      supportsTools: models.every((model) => model.supportsTools),
+    };
   }
 
   /** Reads the configured providers now (if not cached), alongside a task's other first reads. */

@@ -13,7 +13,9 @@ export function llmErrorForStatus(status: number | undefined, cause: unknown): L
     return new LlmError('The model service refused our credentials.', { retryable: false, status, cause });
   }
   if (status === 400 || status === 404 || status === 422) {
-    return new LlmError('The model service rejected the request.', { retryable: false, status, cause });
+    // Groq's `tool_use_failed`: the model wrote a malformed tool call; the step can be asked again without tools.
+    const code = errorCode(cause) === 'tool_use_failed' ? ('tool_use_failed' as const) : undefined;
+    return new LlmError('The model service rejected the request.', { retryable: false, status, code, cause });
   }
   return new LlmError(
     status === 429 ? 'The model service is rate limiting us.' : 'The model service failed.',
@@ -23,6 +25,14 @@ export function llmErrorForStatus(status: number | undefined, cause: unknown): L
       cause,
     },
   );
+}
+
+/** The `code` of an SDK error's body, `{ error: { message, type, code } }` (both SDKs keep the body as `.error`). */
+function errorCode(cause: unknown): unknown {
+  const body = (cause as { error?: unknown } | undefined)?.error as
+    | { error?: { code?: unknown }; code?: unknown }
+    | undefined;
+  return body?.error?.code ?? body?.code;
 }
 
 /** No answer at all: refused or dropped connection, DNS, timeout. */

@@ -6,6 +6,8 @@ export interface ConversationPresentation {
   mode: Conversation['mode'];
   /** A GET /models id; null: the admin's default model. */
   model: string | null;
+  /** Whether answers may call tools (when the model supports them). */
+  tools: boolean;
   createdAt: string;
   updatedAt: string;
   lastMessageAt: string;
@@ -18,6 +20,7 @@ export const presentConversation = (conversation: Conversation): ConversationPre
   title: conversation.title ?? null,
   mode: conversation.mode,
   model: conversation.model ?? null,
+  tools: conversation.tools,
   createdAt: conversation.createdAt.toISOString(),
   updatedAt: conversation.updatedAt.toISOString(),
   lastMessageAt: conversation.lastMessageAt.toISOString(),

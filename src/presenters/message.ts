@@ -1,4 +1,4 @@
-import type { Citation, Message } from '../db/entities/Message.ts';
+import type { Citation, Message, ToolCallRecord } from '../db/entities/Message.ts';
 
 export interface MessagePresentation {
   id: string;
@@ -14,6 +14,7 @@ export interface MessagePresentation {
   latencyMs: number | null;
   error: string | null;
   citations: Citation[];
+  toolCalls: ToolCallRecord[];
   createdAt: string;
 }
 
@@ -34,5 +35,6 @@ export const presentMessage = (message: Message): MessagePresentation => ({
   latencyMs: message.latencyMs ?? null,
   error: message.error ?? null,
   citations: message.citations ?? [],
+  toolCalls: message.toolCalls ?? [],
   createdAt: message.createdAt.toISOString(),
 });

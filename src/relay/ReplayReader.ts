@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StreamEvent } from './events.ts';
+import type { ChatTool, StreamEvent } from './events.ts';
 import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
 
 export interface ReplayEntry {
@@ -26,17 +26,24 @@ export class ReplayReader {
     return decodeEntries(entries as [string, string[]][]);
   }
 
-  /** What an answer had streamed (its text and last seq), read back from its log. */
-  async streamedSoFar(messageId: string): Promise<{ text: string; seq: number }> {
+  /**
+   * What an answer had streamed (its text, last seq and tool calls), read back from its log;
+   * tool events hold seqs of the same sequence as tokens.
+   */
+  async streamedSoFar(messageId: string): Promise<{ text: string; seq: number; toolCalls: ChatTool[] }> {
     let text = '';
     let seq = 0;
+    const toolCalls: ChatTool[] = [];
     for (const { event } of await this.after(messageId, 0)) {
       if (event.event === 'chat:token' && event.data.seq === seq + 1) {
         text += event.data.delta;
         seq = event.data.seq;
+      } else if (event.event === 'chat:tool' && event.data.seq === seq + 1) {
+        toolCalls.push(event.data);
+        seq = event.data.seq;
       }
     }
-    return { text, seq };
+    return { text, seq, toolCalls };
   }
 
   /**

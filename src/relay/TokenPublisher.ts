@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { ToolCallRecord } from '../db/toolCall.ts';
 import type { Logger } from '../logger.ts';
 import type { RealtimeEmitter } from './emitter.ts';
-import { type StreamEvent, userRoom } from './events.ts';
+import { type ChatTool, type StreamEvent, userRoom } from './events.ts';
 import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
 import type { TerminalEvent } from './terminalEvent.ts';
 
@@ -10,6 +11,13 @@ export interface PublisherOptions {
   flushMs: number;
   flushChars: number;
   ttlSeconds: number;
+}
+
+/** Where an interrupted answer's log stands: its text, last seq and tool calls. */
+export interface ResumePoint {
+  text: string;
+  seq: number;
+  toolCalls?: ChatTool[];
 }
 
 export interface StreamTarget {
@@ -21,7 +29,8 @@ export interface StreamTarget {
 /**
  * Where a token is published. The worker hands every model token to `push`; tokens are
  * coalesced (flushMs or flushChars, whichever first) into `chat:token` batches with gap-free
- * seq, emitted to the user's room and appended to the answer's replay log. Nothing on this
+ * seq, emitted to the user's room and appended to the answer's replay log. Tool activity
+ * (`tool`) takes seqs of the same sequence. Nothing on this
  * path awaits Redis: commands are queued on one connection, in order, and their errors logged.
  */
 export class TokenPublisher {
@@ -35,13 +44,15 @@ export class TokenPublisher {
   private timer?: NodeJS.Timeout;
   private seq: number;
   private text: string;
+  /** Each tool call's latest state, in the order the calls started. */
+  private readonly calls = new Map<string, ToolCallRecord>();
 
   /** `resumeFrom` continues an interrupted answer's log (its text and last seq). */
   constructor(
     deps: { redis: Redis; emitter: RealtimeEmitter; logger: Logger },
     target: StreamTarget,
     options: PublisherOptions,
-    resumeFrom: { text: string; seq: number } = { text: '', seq: 0 },
+    resumeFrom: ResumePoint = { text: '', seq: 0 },
   ) {
     this.redis = deps.redis;
     this.emitter = deps.emitter;
@@ -51,6 +62,12 @@ export class TokenPublisher {
     this.key = replayKey(options.prefix, target.messageId);
     this.seq = resumeFrom.seq;
     this.text = resumeFrom.text;
+    for (const activity of resumeFrom.toolCalls ?? []) this.remember(activity);
+  }
+
+  /** The answer's tool calls so far, as the stored message keeps them. */
+  get toolCalls(): ToolCallRecord[] {
+    return [...this.calls.values()];
   }
 
   /** Everything pushed so far: what the stored message will hold. */
@@ -87,6 +104,33 @@ export class TokenPublisher {
     this.publish(tokenId(this.seq), {
       event: 'chat:token',
       data: { conversationId, messageId, seq: this.seq, delta },
+    });
+  }
+
+  /**
+   * A tool call's progress: pending tokens go first (a flush), then the event takes the next seq,
+   * so text and tool activity keep one gap-free order in the room and in the replay log.
+   */
+  tool(activity: Omit<ChatTool, 'conversationId' | 'messageId' | 'seq'>): void {
+    this.flush();
+    this.seq += 1;
+    this.remember(activity);
+    const { conversationId, messageId } = this.target;
+    this.publish(tokenId(this.seq), {
+      event: 'chat:tool',
+      data: { conversationId, messageId, seq: this.seq, ...activity },
+    });
+  }
+
+  private remember(activity: Omit<ChatTool, 'conversationId' | 'messageId' | 'seq'>): void {
+    const { callId, name, arguments: args, status, summary, durationMs } = activity;
+    this.calls.set(callId, {
+      callId,
+      name,
+      arguments: args,
+      status,
+      summary: summary ?? null,
+      durationMs: durationMs ?? null,
     });
   }
 

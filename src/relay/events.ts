@@ -28,6 +28,8 @@ export interface ChatSendPayload {
   clientMessageId?: string;
   mode?: 'chat' | 'grounded';
   documentIds?: string[];
+  /** For a new conversation: whether its answers may call tools (default true). */
+  tools?: boolean;
 }
 
 export interface ChatSendResult {
@@ -72,6 +74,28 @@ export interface ChatErrorEvent {
   retryable: boolean;
 }
 
+/**
+ * A tool the model called while answering: `running` when it starts, then `complete` or `error`
+ * with a short summary. Takes a `seq` of the answer's one gap-free sequence (shared with
+ * chat:token), so a replay delivers tool activity and text in the order they happened.
+ */
+export interface ChatTool {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  /** The model's id for this call: the running and the ending event of one call share it. */
+  callId: string;
+  name: string;
+  /** The arguments as the model wrote them (JSON text, capped in length). */
+  arguments: string;
+  status: ToolCallStatus;
+  /** One line about the result (or the error), when the call ended. */
+  summary?: string;
+  durationMs?: number;
+}
+
+export type ToolCallStatus = 'running' | 'complete' | 'error';
+
 export interface ConversationUpdated {
   conversationId: string;
   title: string | null;
@@ -92,7 +116,7 @@ export interface ClientToServerEvents {
   'system:ping': (payload: { nonce: string }, ack: Ack<{ jobId: string }>) => void;
   'chat:send': (payload: ChatSendPayload, ack: Ack<ChatSendResult>) => void;
   'chat:cancel': (payload: { messageId: string }, ack: Ack<{ ok: true }>) => void;
-  /** Replays every chat:token with seq > afterSeq to this socket, then the live tail follows. */
+  /** Replays every chat:token and chat:tool with seq > afterSeq to this socket, then the live tail follows. */
   'chat:resume': (
     payload: { messageId: string; afterSeq: number },
     ack: Ack<{ ok: true; replayed: number }>,
@@ -103,6 +127,7 @@ export interface ServerToClientEvents {
   'system:pong': (payload: ProbeReply) => void;
   'chat:started': (payload: ChatStarted) => void;
   'chat:token': (payload: ChatToken) => void;
+  'chat:tool': (payload: ChatTool) => void;
   'chat:done': (payload: ChatDone) => void;
   'chat:error': (payload: ChatErrorEvent) => void;
   'conversation:updated': (payload: ConversationUpdated) => void;
@@ -113,6 +138,7 @@ export interface ServerToClientEvents {
 export type StreamEvent =
   | { event: 'chat:started'; data: ChatStarted }
   | { event: 'chat:token'; data: ChatToken }
+  | { event: 'chat:tool'; data: ChatTool }
   | { event: 'chat:done'; data: ChatDone }
   | { event: 'chat:error'; data: ChatErrorEvent };
 

@@ -3,7 +3,7 @@ import type { StreamEvent } from './events.ts';
 /**
  * Layout of an answer's replay log, the Redis Stream `{prefix}:stream:{messageId}`.
  * Entry ids are chosen, not generated, so a reader can ask for "after seq N" directly:
- *   chat:started → 0-1,  chat:token seq n → n-0,  chat:done | chat:error → lastSeq-2.
+ *   chat:started → 0-1,  chat:token or chat:tool seq n → n-0,  chat:done | chat:error → lastSeq-2.
  * An exclusive XRANGE from `n-0` therefore returns every token after n and the end, if any.
  * The end is `-2` so that an answer that started and ended without a token (the model failed
  * first) still logs its end after `0-1`: Redis refuses an id equal to the last one.

@@ -14,6 +14,8 @@ export const SETTING_SCHEMAS = {
   maxTokens: z.number().int().min(16).max(32_768),
   retentionDays: z.number().int().min(0).max(36_500),
   topK: z.number().int().min(1).max(50),
+  /** Rounds of tool calls an answer may make before its final call, which offers no tools. */
+  maxToolSteps: z.number().int().min(0).max(16),
   /** What an empty conversation offers to send (the web client shows one button each). */
   promptSuggestions: z.array(text().trim().min(1).max(200)).max(8),
 } as const;
@@ -37,6 +39,7 @@ export const defaultSettings = (config: Pick<Config, 'groq' | 'retentionDays'>):
   maxTokens: 1_024,
   retentionDays: config.retentionDays,
   topK: 6,
+  maxToolSteps: 4,
   promptSuggestions: [...DEFAULT_PROMPT_SUGGESTIONS],
 });
 

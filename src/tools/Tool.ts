@@ -10,6 +10,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** A fork of the worker's entity manager, for this call only. */
   em: EntityManager;
+  /** How many citations the answer holds already: a tool's citations are numbered after them. */
+  citationOffset: number;
 }
 
 /** What a tool gives back: the text the model reads, and what people see of it. */

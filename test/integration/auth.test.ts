@@ -296,6 +296,7 @@ describe('accounts and tokens', () => {
         maxTokens: 1024,
         retentionDays: 30,
         topK: 6,
+        maxToolSteps: 4,
         promptSuggestions: defaults.body.promptSuggestions,
       });
       expect(defaults.body.promptSuggestions).to.have.length(4);

@@ -39,6 +39,7 @@ describe('MCP servers: admin registration and the tool source (real MCP server o
     messageId: 'm',
     signal: AbortSignal.timeout(10_000),
     em: edge.runtime.orm.em.fork(),
+    citationOffset: 0,
   });
   const toolNamed = async (name: string): Promise<Tool | undefined> =>
     (await source.tools()).find((tool) => tool.name === name);

@@ -10,6 +10,7 @@ import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
 import { createRealtimeEmitter, type RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import { HistorySearch } from '../../src/retrieval/HistorySearch.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ChatDependencies } from '../../workers/tasks/chatDependencies.ts';
 import { GenerateReplyTask } from '../../workers/tasks/GenerateReplyTask.ts';
@@ -102,6 +103,7 @@ describe('reply path: round trips before the model call, and the streaming write
         emitter,
         metrics: runtime.metrics,
         retriever: new DocumentRetriever(runtime.embedder, config.retrieval.minSimilarity),
+        history: new HistorySearch(runtime.embedder, runtime.logger, config.retrieval.minSimilarity),
       }),
     );
   });

@@ -5,6 +5,7 @@ import type {
   ChatSendResult,
   ChatStarted,
   ChatToken,
+  ChatTool,
   DocumentProgress,
 } from '../../src/relay/events.ts';
 import { emitAck } from './socketAck.ts';
@@ -13,6 +14,8 @@ export interface AnswerRecord {
   started: boolean;
   /** Tokens by seq; a seq seen twice (live and replayed) is kept once. */
   tokens: Map<number, string>;
+  /** Tool events by seq (they share the answer's seq sequence with tokens). */
+  tools: Map<number, ChatTool>;
   duplicates: number;
   done?: ChatDone;
   error?: ChatErrorEvent;
@@ -39,6 +42,12 @@ export class ChatClient {
       this.record(event.messageId, (answer) => {
         if (answer.tokens.has(event.seq)) answer.duplicates += 1;
         else answer.tokens.set(event.seq, event.delta);
+      }),
+    );
+    socket.on('chat:tool', (event: ChatTool) =>
+      this.record(event.messageId, (answer) => {
+        if (answer.tools.has(event.seq)) answer.duplicates += 1;
+        else answer.tools.set(event.seq, event);
       }),
     );
     socket.on('chat:done', (event: ChatDone) =>
@@ -79,17 +88,18 @@ export class ChatClient {
   answer(messageId: string): AnswerRecord {
     let answer = this.answers.get(messageId);
     if (!answer) {
-      answer = { started: false, tokens: new Map(), duplicates: 0 };
+      answer = { started: false, tokens: new Map(), tools: new Map(), duplicates: 0 };
       this.answers.set(messageId, answer);
     }
     return answer;
   }
 
-  /** The deltas in seq order, and whether seq ran 1..n without a gap. */
+  /** The deltas in seq order, and whether seq ran 1..n (tokens and tool events) without a gap. */
   text(messageId: string): { text: string; gapFree: boolean; lastSeq: number } {
-    const seqs = [...this.answer(messageId).tokens.keys()].sort((a, b) => a - b);
+    const answer = this.answer(messageId);
+    const seqs = [...answer.tokens.keys(), ...answer.tools.keys()].sort((a, b) => a - b);
     return {
-      text: seqs.map((seq) => this.answer(messageId).tokens.get(seq)).join(''),
+      text: seqs.map((seq) => answer.tokens.get(seq) ?? '').join(''),
       gapFree: seqs.every((seq, index) => seq === index + 1),
       lastSeq: seqs.at(-1) ?? 0,
     };
@@ -111,6 +121,23 @@ export class ChatClient {
     return this.until(() => Boolean(this.answer(messageId).done || this.answer(messageId).error)).then(() =>
       this.answer(messageId),
     );
+  }
+
+  /** The answer's stream in seq order: `tool:<name>:<status>` for tool events, the delta for tokens. */
+  timeline(messageId: string): string[] {
+    const answer = this.answer(messageId);
+    return [...answer.tokens.keys(), ...answer.tools.keys()]
+      .sort((a, b) => a - b)
+      .map((seq) => {
+        const tool = answer.tools.get(seq);
+        return tool ? `tool:${tool.name}:${tool.status}` : answer.tokens.get(seq)!;
+      });
+  }
+
+  /** Waits until the answer has a tool event matching `predicate`. */
+  untilTool(messageId: string, predicate: (event: ChatTool) => boolean): Promise<ChatTool> {
+    const find = () => [...this.answer(messageId).tools.values()].find(predicate);
+    return this.until(() => find() !== undefined).then(() => find()!);
   }
 
   untilTokens(messageId: string, count: number): Promise<void> {

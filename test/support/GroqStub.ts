@@ -5,6 +5,12 @@
  *   const stub = await GroqStub.start({ ttftMs: 5 });
  *   const groq = new Groq({ apiKey: 'test', baseURL: stub.baseURL });
  *   // groq-sdk then calls POST {baseURL}/openai/v1/chat/completions
+ *
+ * Tool calling: `enqueueTurns({ toolCalls: [{ name, arguments }] }, { text: ['Done.'] })` scripts
+ * the next answers (or `turn` decides per request); tool calls stream as Groq's do — delta
+ * tool_calls with index, id, type and name first, the arguments in fragments across chunks, then
+ * finish_reason "tool_calls" with x_groq usage. `requests[n].body` shows what the model was given
+ * (messages with tool results, tools).
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -37,7 +43,25 @@ export interface ChatRequestBody {
   temperature?: number | null;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
+  /** Offered functions, as groq-sdk sends them. */
+  tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters?: unknown } }>;
   [key: string]: unknown;
+}
+
+/** A tool call the stub's model makes; `arguments` as an object is sent as its JSON. */
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  arguments: string | Record<string, unknown>;
+}
+
+/**
+ * One scripted answer: text tokens, then (optionally) tool calls, which end the answer with
+ * finish_reason "tool_calls".
+ */
+export interface ScriptedTurn {
+  text?: string[];
+  toolCalls?: ScriptedToolCall[];
 }
 
 /** Misbehaviour queued with `enqueueFaults`; each incoming request consumes one, in order. */
@@ -49,7 +73,9 @@ export type Fault =
   /** Streams normally, then destroys the socket after `afterTokens` content tokens (no [DONE]). */
   | { kind: 'cut'; afterTokens: number }
   /** Accepts the request and never answers, until the client aborts or the stub closes. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** HTTP 400 `tool_use_failed`, as Groq answers when the model wrote a tool call it can't parse. */
+  | { kind: 'tool_use_failed' };
 
 export interface StubOptions {
   /** Delay before the first content token (ms). */
@@ -62,6 +88,8 @@ export interface StubOptions {
   answer?: (request: ChatRequestBody) => string[];
   /** A bearer key that gets a 401, like a revoked key would; any other non-empty key is accepted. */
   rejectKey?: string;
+  /** Decides a request's answer (before queued turns); undefined: the usual answer. */
+  turn?: (request: ChatRequestBody) => ScriptedTurn | undefined;
 }
 
 /**
@@ -122,6 +150,7 @@ export class GroqStub extends EventEmitter<StubEvents> {
   readonly #initialOptions: StubOptions;
   #options: StubOptions;
   #faults: Fault[] = [];
+  #turns: ScriptedTurn[] = [];
   #nextId = 1;
   /** Requests still being answered, with the function that stops their timers. */
   readonly #active = new Map<RecordedRequest, () => void>();
@@ -170,10 +199,17 @@ export class GroqStub extends EventEmitter<StubEvents> {
     return this;
   }
 
-  /** Clears recorded requests and queued faults, and restores the options given to `start`. */
+  /** Scripts the next streamed answers, one per request, in order (after `turn`, before the default). */
+  enqueueTurns(...turns: ScriptedTurn[]): this {
+    this.#turns.push(...turns);
+    return this;
+  }
+
+  /** Clears recorded requests, queued faults and turns, and restores the options given to `start`. */
   reset(): void {
     this.requests.length = 0;
     this.#faults = [];
+    this.#turns = [];
     this.#options = { ...this.#initialOptions };
   }
 
@@ -326,6 +362,20 @@ export class GroqStub extends EventEmitter<StubEvents> {
         this.#sendError(record, res, status, groqError('Internal Server Error', type, type));
         return;
       }
+      case 'tool_use_failed': {
+        const error = {
+          error: {
+            ...groqError(
+              "Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details.",
+              'invalid_request_error',
+              'tool_use_failed',
+            ).error,
+            failed_generation: '<function=search_documents{"query": "unterminated',
+          },
+        };
+        this.#sendError(record, res, 400, error);
+        return;
+      }
       case 'hang':
         return; // stays active: 'aborted' when the client gives up, 'failed' when the stub closes
       default:
@@ -336,7 +386,13 @@ export class GroqStub extends EventEmitter<StubEvents> {
   /** Produces the answer token by token, streamed as SSE or collected into one JSON completion. */
   #generate(record: RecordedRequest, res: ServerResponse, cutAfter: number | undefined): void {
     const options = { ...this.#options }; // settings are fixed for the life of this request
-    const { tokens, finishReason } = planAnswer(record.body, options);
+    const scripted =
+      options.turn?.(record.body) ?? (streamingRequest(record.body) ? this.#turns.shift() : undefined);
+    const planned = scripted
+      ? planTurn(record, scripted)
+      : { ...planAnswer(record.body, options), tools: [] };
+    const { tokens, tools } = planned;
+    const finishReason: FinishReason = planned.finishReason;
     const streaming = record.body.stream === true;
     const meta = completionMeta(record);
     const startedAt = performance.now();
@@ -364,6 +420,15 @@ export class GroqStub extends EventEmitter<StubEvents> {
 
     const emit = (index: number): boolean => {
       openStream();
+      if (index >= tokens.length) {
+        // A fragment of a tool call (the text tokens come first).
+        if (streaming) writeEvent(res, chunk(meta, { tool_calls: [tools[index - tokens.length]!] }, null));
+        if (index === 0) {
+          record.firstTokenAt = Date.now();
+          this.emit('first-token', record);
+        }
+        return true;
+      }
       const token = tokens[index] ?? '';
       record.tokensSent++;
       if (streaming) writeEvent(res, chunk(meta, { content: token }, null));
@@ -394,7 +459,10 @@ export class GroqStub extends EventEmitter<StubEvents> {
         sendJson(res, 200, completion(meta, tokens.join(''), finishReason, usageNow()));
       }
     };
-    this.#active.set(record, paceTokens(tokens.length, options.ttftMs, options.tokensPerSecond, emit, done));
+    this.#active.set(
+      record,
+      paceTokens(tokens.length + tools.length, options.ttftMs, options.tokensPerSecond, emit, done),
+    );
   }
 
   #sendError(
@@ -512,7 +580,55 @@ function planAnswer(
   body: ChatRequestBody,
   options: StubOptions,
 ): { tokens: string[]; finishReason: 'stop' | 'length' } {
-  const full = options.answer ? options.answer(body) : defaultTokens(body, options.answerTokens);
+  return capped(body, options.answer ? options.answer(body) : defaultTokens(body, options.answerTokens));
+}
+
+/** How a streamed answer ends. */
+type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** One tool-call fragment of `delta.tool_calls`, as Groq streams it. */
+interface ToolCallFragment {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
+}
+
+/**
+ * A scripted turn as stream frames: its text tokens, then per call a head fragment (index, id,
+ * type, name, no arguments yet) and its arguments split in three fragments.
+ */
+function planTurn(
+  record: RecordedRequest,
+  turn: ScriptedTurn,
+): { tokens: string[]; tools: ToolCallFragment[]; finishReason: FinishReason } {
+  const calls = turn.toolCalls ?? [];
+  const tools = calls.flatMap((call, index): ToolCallFragment[] => {
+    const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+    const third = Math.ceil(args.length / 3);
+    const pieces = [args.slice(0, third), args.slice(third, 2 * third), args.slice(2 * third)].filter(
+      Boolean,
+    );
+    return [
+      {
+        index,
+        id: call.id ?? `call_stub_${record.id}_${index}`,
+        type: 'function',
+        function: { name: call.name, arguments: '' },
+      },
+      ...pieces.map((piece) => ({ index, function: { arguments: piece } })),
+    ];
+  });
+  if (calls.length > 0) return { tokens: turn.text ?? [], tools, finishReason: 'tool_calls' };
+  return { ...capped(record.body, turn.text ?? []), tools: [] };
+}
+
+const streamingRequest = (body: ChatRequestBody) => body.stream === true;
+
+function capped(
+  body: ChatRequestBody,
+  full: string[],
+): { tokens: string[]; finishReason: 'stop' | 'length' } {
   const cap = body.max_completion_tokens ?? body.max_tokens;
   if (typeof cap === 'number' && cap < full.length) {
     return { tokens: full.slice(0, Math.max(0, cap)), finishReason: 'length' };
@@ -560,7 +676,7 @@ interface Usage {
 }
 
 interface GroqErrorBody {
-  error: { message: string; type: string; code: string | null };
+  error: { message: string; type: string; code: string | null; failed_generation?: string };
 }
 
 function requestId(record: RecordedRequest): string {
@@ -592,8 +708,8 @@ function usage(record: RecordedRequest, promptMs: number, completionMs: number, 
 
 function chunk(
   meta: CompletionMeta,
-  delta: { role?: 'assistant'; content?: string },
-  finishReason: 'stop' | 'length' | null,
+  delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallFragment[] },
+  finishReason: FinishReason | null,
   xGroq?: { id: string; usage?: Usage },
 ) {
   return {
@@ -607,7 +723,7 @@ function chunk(
   };
 }
 
-function completion(meta: CompletionMeta, content: string, finishReason: 'stop' | 'length', usage: Usage) {
+function completion(meta: CompletionMeta, content: string, finishReason: FinishReason, usage: Usage) {
   return {
     id: meta.id,
     object: 'chat.completion',

@@ -1,4 +1,5 @@
 import { startWorkers } from '../../workers/startWorkers.ts';
+import type { TaskOptions } from '../../workers/tasks/index.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
@@ -18,6 +19,8 @@ export async function startChatStack(
   label: string,
   stubOptions: Partial<StubOptions>,
   env: Record<string, string> = {},
+  /** What the workers add to their tasks (e.g. a test's own tool source). */
+  workerOptions: TaskOptions = {},
 ): Promise<ChatStack> {
   const stub = await GroqStub.start(stubOptions);
   const edge = await startInProcessEdge({
@@ -28,7 +31,7 @@ export async function startChatStack(
     GROQ_BASE_URL: stub.baseURL,
     ...env,
   });
-  const workers = await startWorkers(edge.runtime, ['chat', 'ingest', 'maintenance']);
+  const workers = await startWorkers(edge.runtime, ['chat', 'ingest', 'maintenance'], workerOptions);
   return {
     stub,
     edge,

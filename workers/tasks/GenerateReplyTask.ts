@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UnrecoverableError } from 'bullmq';
 import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
-import { citationsFor } from '../../src/chat/groundedPrompt.ts';
+import { citedIn, passageCitations } from '../../src/chat/groundedPrompt.ts';
 import type { ReplyPlan } from '../../src/chat/ReplyContext.ts';
 import { countTokens } from '../../src/chat/tokenCount.ts';
 import type { Conversation } from '../../src/db/entities/Conversation.ts';
@@ -11,6 +11,8 @@ import { LlmError } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
 import { embedJobId, type GenerateReplyPayload, summaryJobId, titleJobId } from '../../src/queues/jobs.ts';
 import type { StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
+import type { SettingValues } from '../../src/settings/RuntimeSettings.ts';
+import type { Tool } from '../../src/tools/Tool.ts';
 import { Task, type TaskContext } from '../Task.ts';
 import type { ChatDependencies } from './chatDependencies.ts';
 
@@ -90,29 +92,41 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       return { outcome: 'complete', model: null };
     }
     if (plan.summarizeThroughId) this.summarize(payload, plan.summarizeThroughId, logger);
+    const tools = await this.toolsFor(conversation, settings, models.supportsTools, signal, logger);
 
     // The model request and the `streaming` write go out together; tokens are held until the
-    // write is committed, so none leaves before a retry after a crash could know it went out.
+    // write is committed, and tool calls wait for it (a tool event is output too), so nothing
+    // leaves before a retry after a crash could know it went out — and a retry never runs tools.
     const startedAt = performance.now();
     let ttftMs: number | null = null;
     let held: string | null = '';
     const own = new AbortController();
-    const streaming = models.chain.stream(
-      {
-        messages: plan.messages,
-        temperature: settings.temperature,
-        maxTokens,
-        signal: AbortSignal.any([signal, own.signal]),
-      },
-      (delta) => {
+    let allowOutput: (allowed: boolean) => void = () => {};
+    const outputAllowed = new Promise<boolean>((resolve) => {
+      allowOutput = resolve;
+    });
+    const streaming = this.deps.loop.run({
+      models: models.chain,
+      messages: plan.messages,
+      temperature: settings.temperature,
+      maxTokens,
+      tools,
+      maxToolSteps: settings.maxToolSteps,
+      signal: AbortSignal.any([signal, own.signal]),
+      ...target,
+      citationOffset: plan.passages.length,
+      outputAllowed,
+      onToken: (delta) => {
         ttftMs ??= Math.round(performance.now() - startedAt);
         if (held === null) publisher.push(delta);
         else held += delta;
       },
-    );
+      onTool: (activity) => publisher.tool(activity),
+    });
     streaming.catch(() => undefined); // handled below, after the status write
     const dropRequest = async () => {
       own.abort();
+      allowOutput(false);
       await streaming.catch(() => undefined);
     };
     let marked: boolean;
@@ -131,6 +145,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
     const early = held;
     held = null;
     publisher.push(early);
+    allowOutput(true);
     this.storeCounts(em, payload.userId, plan.counted, logger);
 
     try {
@@ -153,7 +168,8 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       };
       // Metrics first: a client that reads /metrics after chat:done sees this answer counted.
       if (ttftMs !== null) this.deps.metrics.chatTimeToFirstToken.observe(ttftMs / 1000);
-      const streamingMs = latencyMs - (ttftMs ?? 0);
+      // Tokens per second of the model's streaming: time in tools is not streaming.
+      const streamingMs = latencyMs - (ttftMs ?? 0) - result.toolMs;
       if (streamingMs > 0)
         this.deps.metrics.chatTokensPerSecond.observe(usage.completionTokens / (streamingMs / 1000));
       await ending.complete(
@@ -164,7 +180,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
           ...usage,
           ttftMs,
           latencyMs,
-          citations: citationsFor(content, plan.passages),
+          citations: citedIn(content, [...passageCitations(plan.passages), ...result.citations]),
         },
         { signal },
       );
@@ -180,6 +196,27 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       // Ended and told: no BullMQ retry may restart it and duplicate text.
       throw new UnrecoverableError(error.message);
     }
+  }
+
+  /**
+   * The tools this answer may call: none when the conversation turned them off, the step limit is
+   * 0, or the model can't call tools. Until providers declare capabilities per model, Groq's
+   * models count as tool-capable and the offline stand-in as not.
+   */
+  private async toolsFor(
+    conversation: Conversation,
+    settings: SettingValues,
+    modelTakesTools: boolean,
+    signal: AbortSignal,
+    logger: Logger,
+  ): Promise<Tool[]> {
+    if (!conversation.tools || settings.maxToolSteps === 0 || !modelTakesTools) return [];
+    return this.deps.tools.forAnswer({
+      mode: conversation.mode,
+      topK: settings.topK,
+      signal,
+      onSourceError: (error) => logger.warn({ err: error.message }, 'a tool source is unavailable'),
+    });
   }
 
   /** Last attempt failed in an unexpected way (or the job stalled too often): end the message. */

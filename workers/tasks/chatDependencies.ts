@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
 import { ReplyContext } from '../../src/chat/ReplyContext.ts';
+import { ToolLoop } from '../../src/chat/ToolLoop.ts';
 import type { Config } from '../../src/config.ts';
 import type { Orm } from '../../src/db/orm.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
@@ -10,9 +11,12 @@ import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
-import { type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
+import { type ResumePoint, type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import type { HistorySearch } from '../../src/retrieval/HistorySearch.ts';
 import { SettingsCache } from '../../src/settings/SettingsCache.ts';
+import type { ToolSource } from '../../src/tools/Tool.ts';
+import { ToolCatalog } from '../../src/tools/ToolCatalog.ts';
 
 /** What the chat tasks share in a worker process. */
 export class ChatDependencies {
@@ -34,6 +38,10 @@ export class ChatDependencies {
   readonly context: ReplyContext;
   /** The runtime settings, read once per process until an admin changes one. */
   readonly settings: SettingsCache;
+  /** The tools an answer may call: built-in ones and those of the tool sources. */
+  readonly tools: ToolCatalog;
+  /** Model calls and tool calls until the answer is written (see src/chat/ToolLoop.ts). */
+  readonly loop: ToolLoop;
 
   constructor(deps: {
     orm: Orm;
@@ -47,6 +55,9 @@ export class ChatDependencies {
     emitter: RealtimeEmitter;
     metrics: Metrics;
     retriever: DocumentRetriever;
+    history: HistorySearch;
+    /** Tools beyond the built-in ones (MCP servers; tests' own tools). */
+    toolSources?: ToolSource[];
     /** The process's cache, subscribed to settings changes (startWorkers); a private one otherwise. */
     settings?: SettingsCache;
   }) {
@@ -65,6 +76,15 @@ export class ChatDependencies {
       retriever: deps.retriever,
       contextTokens: deps.config.chat.contextTokens,
     });
+    this.tools = new ToolCatalog({
+      retriever: deps.retriever,
+      history: deps.history,
+      sources: deps.toolSources,
+    });
+    this.loop = new ToolLoop({
+      em: () => deps.orm.em.fork(),
+      logger: deps.logger,
+    });
     this.ending = new AnswerEnding({
       em: () => deps.orm.em.fork(),
       publisherFor: (target, resumeFrom) => this.publisher(target, resumeFrom),
@@ -73,7 +93,7 @@ export class ChatDependencies {
     });
   }
 
-  publisher(target: StreamTarget, resumeFrom?: { text: string; seq: number }): TokenPublisher {
+  publisher(target: StreamTarget, resumeFrom?: ResumePoint): TokenPublisher {
     const { queuePrefix } = this.config.redis;
     return new TokenPublisher(
       { redis: this.streamRedis, emitter: this.emitter, logger: this.logger },

@@ -13,9 +13,11 @@ import type { JobCatalog } from '../../src/queues/jobs.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import type { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import { HistorySearch } from '../../src/retrieval/HistorySearch.ts';
 import { MessageIndexer } from '../../src/retrieval/MessageIndexer.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { SettingsCache } from '../../src/settings/SettingsCache.ts';
+import type { ToolSource } from '../../src/tools/Tool.ts';
 import type { Task } from '../Task.ts';
 import { ChatDependencies } from './chatDependencies.ts';
 import { EmbedMessagesTask } from './EmbedMessagesTask.ts';
@@ -31,6 +33,12 @@ import { SweepStuckWorkTask } from './SweepStuckWorkTask.ts';
 /** Every job name of the catalog has its task: a job added to JobCatalog without one doesn't compile. */
 export type TaskRegistry = { [Q in QueueName]: { [N in keyof JobCatalog[Q]]-?: Task<JobCatalog[Q][N]> } };
 
+/** What a process may add to its tasks. */
+export interface TaskOptions {
+  /** Where answers find tools beyond the built-in ones (MCP servers). */
+  toolSources?: ToolSource[];
+}
+
 /** Which task runs each job name of each queue. A queue's worker runs only its own tasks. */
 export function createTasks(
   { config, logger, accessTokens, queues, metrics, embedder, orm, secrets }: Runtime,
@@ -41,6 +49,7 @@ export function createTasks(
     settings?: SettingsCache;
     models?: ModelCatalog;
   },
+  options: TaskOptions = {},
 ): TaskRegistry {
   const { notify, settings, models, ...stream } = relay;
   const chatModel = { provider: createLlmProvider(config), config };
@@ -53,6 +62,8 @@ export function createTasks(
     models: models ?? new ModelCatalog({ config, secrets, builtIn: chatModel.provider }),
     metrics,
     retriever: new DocumentRetriever(embedder, config.retrieval.minSimilarity),
+    history: new HistorySearch(embedder, logger, config.retrieval.minSimilarity),
+    toolSources: options.toolSources,
     settings,
     ...stream,
   });

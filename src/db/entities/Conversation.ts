@@ -18,6 +18,8 @@ export const ConversationSchema = defineEntity({
     model: p.string().length(200).nullable(),
     /** Rolling summary of the turns that no longer fit the context window. */
     summary: p.text().nullable(),
+    /** Whether answers may call tools (when the model supports them; grounded mode: read_document_page only). */
+    tools: p.boolean().default(true),
     /** The newest message the summary covers; later turns go to the model verbatim. */
     summaryThroughId: p.uuid().nullable(),
     documents: () => p.manyToMany(Document).owner().pivotTable('conversation_documents'),

@@ -9,6 +9,7 @@ import {
   searchVectorColumn,
   updatedAtColumn,
 } from '../columns.ts';
+import type { ToolCallRecord } from '../toolCall.ts';
 import { Conversation } from './Conversation.ts';
 import { User } from './User.ts';
 
@@ -18,7 +19,7 @@ export const MESSAGE_STATUSES = ['pending', 'streaming', 'complete', 'failed', '
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const TERMINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ['complete', 'failed', 'cancelled'];
 
-export type { Citation };
+export type { Citation, ToolCallRecord };
 
 export const MessageSchema = defineEntity({
   name: 'Message',
@@ -42,6 +43,8 @@ export const MessageSchema = defineEntity({
     latencyMs: p.integer().nullable(),
     error: p.text().nullable(),
     citations: p.json<Citation[]>().nullable(),
+    /** The tools the answer called (name, arguments, status, summary); null when it called none. */
+    toolCalls: p.json<ToolCallRecord[]>().nullable(),
     embedding: embeddingColumn().nullable().lazy().hidden(),
     searchVector: searchVectorColumn('content'),
     createdAt: createdAtColumn(),

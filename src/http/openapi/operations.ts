@@ -250,6 +250,8 @@ export const OPERATIONS: Operation[] = [
     auth: 'user',
     params: conversationParams,
     query: listMessagesQuery,
+    description:
+      'Each assistant message carries `citations` and `toolCalls` (`[{ callId, name, arguments, status, summary, durationMs }]`: the tools it called).',
     responses: { 200: '{ items, nextCursor }' },
   },
   {

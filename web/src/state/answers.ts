@@ -208,6 +208,12 @@ onServerEvent('chat:token', ({ conversationId, messageId, seq, delta }) => {
   applyToken(answer, seq, delta);
 });
 
+// A tool call takes a seq of the answer's sequence: it carries no text, but fills its place so the
+// tokens after it apply (the thread shows tool activity from the stored message's toolCalls).
+onServerEvent('chat:tool', ({ conversationId, messageId, seq }) => {
+  applyToken(answerFor(messageId, conversationId), seq, '');
+});
+
 onServerEvent('chat:done', (done) => {
   const answer = answerFor(done.messageId, done.conversationId);
   if (isTerminal(answer.status.value) && answer.status.value !== 'failed') return;

@@ -41,6 +41,7 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
       title: input.title ?? null,
       mode: input.mode ?? 'chat',
       model: input.model ?? null,
+      tools: input.tools ?? true,
     });
     if (input.documentIds)
       conversation.documents.set(await ownDocuments(em, ctx.state.user, input.documentIds));
@@ -88,6 +89,7 @@ export function conversationRoutes(services: EdgeServices): Router<AppState> {
     if (input.model !== undefined) conversation.model = input.model;
     if (input.title !== undefined) conversation.title = input.title;
     if (input.mode !== undefined) conversation.mode = input.mode;
+    if (input.tools !== undefined) conversation.tools = input.tools;
     if (input.documentIds !== undefined) {
       conversation.documents.set(await ownDocuments(orm.em, ctx.state.user, input.documentIds));
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentIds, modelRef } from '../../../chat/schema.ts';
+import { conversationTools, documentIds, modelRef } from '../../../chat/schema.ts';
 import { CONVERSATION_MODES } from '../../../db/entities/Conversation.ts';
 import { text } from '../../../validation/text.ts';
 import { pageQuerySchema } from '../../pagination.ts';
@@ -13,6 +13,7 @@ export const createConversationSchema = z
     documentIds: documentIds.optional(),
     /** A GET /models id; absent or null: the admin's default model at answer time. */
     model: modelRef.nullable().optional(),
+    tools: conversationTools.optional(),
   })
   .strict();
 
@@ -22,10 +23,11 @@ export const updateConversationSchema = z
     mode: z.enum(CONVERSATION_MODES).optional(),
     documentIds: documentIds.optional(),
     model: modelRef.nullable().optional(),
+    tools: conversationTools.optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, {
-    message: 'give at least one of title, mode, documentIds, model',
+    message: 'give at least one of title, mode, documentIds, model, tools',
   });
 
 export const listConversationsQuery = z
