@@ -6,7 +6,7 @@
  * and exits non-zero when a target is missed.
  *
  *   npm run soak -- [--duration 120] [--users 20] [--pgbouncer] [--redis single|cluster]
- *                   [--kill-every 20] [--restart-every 30] [--grace 60]
+ *                   [--kill-every 20] [--restart-every 30] [--grace 180]
  *
  * --redis cluster points every process at REDIS_CLUSTER_NODES (host:port,...; from the
  * environment) instead of REDIS_URL; single (the default) uses TEST_REDIS_URL or the local Redis.
@@ -26,6 +26,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
@@ -53,7 +54,7 @@ const MEMORY_SAMPLE_MS = 3_000;
 /** A (re)started process's own start-up growth (JIT, caches, the embedding model) is not a leak. */
 const WARM_UP_MS = 15_000;
 /** A window shorter than this says nothing about growth: reported, not judged. */
-const MIN_WINDOW_MS = 20_000;
+const MIN_WINDOW_MS = 30_000;
 /** A killed worker's job comes back after this (lockDuration = stalledInterval = JOB_LOCK_MS). */
 const JOB_LOCK_MS = 5_000;
 const ACTION_TIMEOUT_MS = 60_000;
@@ -67,7 +68,8 @@ const { values: flags } = parseArgs({
     redis: { type: 'string', default: 'single' },
     'kill-every': { type: 'string', default: '20' },
     'restart-every': { type: 'string', default: '30' },
-    grace: { type: 'string', default: '60' },
+    // Stuck answers are ended by the sweep (every minute, after 2 minutes untouched): wait for it.
+    grace: { type: 'string', default: '180' },
   },
 });
 const options = {
@@ -185,6 +187,8 @@ interface AnswerRecord {
   done?: ChatDone;
   error?: ChatErrorEvent;
   resumed: boolean;
+  /** chat:send emits until one was acked (an edge going away loses the ack; the retry is idempotent). */
+  sendAttempts: number;
 }
 
 const answers = new Map<string, AnswerRecord>();
@@ -233,6 +237,7 @@ class SoakUser {
   edgeUrl?: string;
   sent = 0;
   reconnects = 0;
+  lastEmitAttempts = 0;
   private readonly edges: Slot[];
   private connecting?: Promise<void>;
   private stopped = false;
@@ -319,6 +324,7 @@ class SoakUser {
     }
     const record = recordFor(result.assistantMessageId, this.index);
     record.marker = marker;
+    record.sendAttempts = this.lastEmitAttempts;
     record.sentAt = sentAt;
     if (disconnectMidAnswer) {
       await until(() => record.tokens.size >= 3 || ended(record), ACTION_TIMEOUT_MS);
@@ -387,6 +393,7 @@ class SoakUser {
 
   private async emit<Result>(event: string, payload: unknown): Promise<[{ code: string } | null, Result?]> {
     for (let attempt = 0; attempt < 20 && !this.stopped; attempt += 1) {
+      this.lastEmitAttempts = attempt + 1;
       if (!this.socket?.connected) await this.connect();
       // Both ack arguments, `(error, result)`; no ack in time (the edge went away) → try again:
       // the same clientMessageId makes a repeated send safe.
@@ -416,6 +423,7 @@ function recordFor(messageId: string, user: number): AnswerRecord {
       conflicts: 0,
       terminals: [],
       resumed: false,
+      sendAttempts: 0,
     };
     answers.set(messageId, record);
   }
@@ -535,7 +543,6 @@ await cleanups.run(async () => {
   progress(`${options.users} users for ${options.durationMs / 1_000} s`);
   await Promise.all([...users.map((user) => user.run(endAt)), faultLoop]);
   clearInterval(sampler);
-  const runEndedAt = performance.now();
 
   // Grace: every accepted answer must be terminal in the database.
   progress(`run over; waiting up to ${options.graceMs / 1_000} s for every answer to end`);
@@ -614,15 +621,19 @@ await cleanups.run(async () => {
   for (const slot of slots) {
     for (const incarnation of slot.incarnations) {
       const from = Math.max(midpoint, incarnation.startedAt + WARM_UP_MS);
-      const window = incarnation.samples.filter((sample) => sample.at >= from && sample.at <= runEndedAt);
+      // Up to the end of the load: the last users' waits afterwards are not the run.
+      const window = incarnation.samples.filter((sample) => sample.at >= from && sample.at <= endAt);
       const span = window.length > 1 ? window.at(-1)!.at - window[0]!.at : 0;
       if (span < MIN_WINDOW_MS) {
         memoryRows.push([incarnation.label, String(incarnation.pid), '–', '–', '–', 'window too short']);
         continue;
       }
-      const mean = (samples: typeof window) => samples.reduce((sum, s) => sum + s.rssMb, 0) / samples.length;
-      const first = mean(window.slice(0, 3));
-      const last = mean(window.slice(-3));
+      // Medians of the window's first and last quarter: one GC more or less is not growth.
+      const quarter = Math.max(3, Math.floor(window.length / 4));
+      const median = (samples: typeof window) =>
+        percentile(sorted(samples.map((sample) => sample.rssMb)), 50);
+      const first = median(window.slice(0, quarter));
+      const last = median(window.slice(-quarter));
       const growth = (last - first) / first;
       judged += 1;
       if (growth > TARGETS.rssGrowth) growing += 1;
@@ -669,11 +680,18 @@ await cleanups.run(async () => {
     misses.length === 0 ? 'TARGETS MET' : `TARGETS MISSED: ${misses.join('; ')}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
-  for (const record of [...duplicated, ...inexact].slice(0, 5)) {
+  const lostRecords = accepted.filter((record) => !terminal.has(rows.get(record.messageId)?.status ?? ''));
+  const chatQueue =
+    options.redis === 'single'
+      ? new Queue('chat', { connection: { url: TEST_REDIS_URL }, prefix })
+      : undefined;
+  for (const record of [...lostRecords, ...duplicated, ...inexact].slice(0, 10)) {
+    const jobState = chatQueue ? await chatQueue.getJobState(record.messageId) : '?';
     console.error(
-      `detail ${record.marker} ${record.messageId}: conflicts ${record.conflicts}, terminals ${JSON.stringify(record.terminals.map((t) => t.status))}, stub completions ${completedByMarker.get(record.marker) ?? 0}, seqs ${record.tokens.size}/${lastSeq(record)}, stored ${rows.get(record.messageId)?.status}`,
+      `detail ${record.marker} ${record.messageId}: job ${jobState}, send attempts ${record.sendAttempts}, resumed ${record.resumed}, conflicts ${record.conflicts}, terminals ${JSON.stringify(record.terminals.map((t) => t.status))}, stub completions ${completedByMarker.get(record.marker) ?? 0}, seqs ${record.tokens.size}/${lastSeq(record)}, stored ${rows.get(record.messageId)?.status}`,
     );
   }
+  await chatQueue?.close();
   if (misses.length > 0) process.exitCode = 1;
 });
 

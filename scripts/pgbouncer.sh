@@ -3,6 +3,7 @@
 # PgBouncer test suite and `npm run soak -- --pgbouncer`.
 #
 #   bash scripts/pgbouncer.sh start [--port P] [--dir D] [--pool-size N] [--upstream HOST:PORT]
+#                                   [--query-wait-timeout SECONDS]
 #        starts one in D (default: a new temp dir) on port P (default: a free port), waits until
 #        it answers, prints `dir=D port=P url=postgres://postgres@127.0.0.1:P/postgres`
 #   bash scripts/pgbouncer.sh stop --dir D     stops the one started in D and removes D
@@ -34,13 +35,14 @@ answers() { # $1 port
 }
 
 cmd_start() {
-  local port="" dir="" pool_size=20 upstream=127.0.0.1:5432
+  local port="" dir="" pool_size=20 upstream=127.0.0.1:5432 query_wait_timeout=10
   while [ $# -gt 0 ]; do
     case "$1" in
       --port) port=$2; shift 2 ;;
       --dir) dir=$2; shift 2 ;;
       --pool-size) pool_size=$2; shift 2 ;;
       --upstream) upstream=$2; shift 2 ;;
+      --query-wait-timeout) query_wait_timeout=$2; shift 2 ;;
       *) die "unknown option '$1'" ;;
     esac
   done
@@ -65,6 +67,13 @@ default_pool_size = $pool_size
 min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 2000
+; With Postgres down, PgBouncer queues a client until a server connection can be had; the default
+; (120 s) would hang every query of an outage. After this long the client gets an error (08P01),
+; which Parley reads as "database unavailable" (503 / retry), as it does a refused connection.
+query_wait_timeout = $query_wait_timeout
+; After a failed server login PgBouncer refuses clients for this long (default 15 s): Postgres
+; back from an outage should be used at once.
+server_login_retry = 1
 ; node-postgres may send these; PgBouncer refuses unknown startup parameters otherwise.
 ignore_startup_parameters = extra_float_digits,options
 server_reset_query =

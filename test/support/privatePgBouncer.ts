@@ -20,9 +20,12 @@ export class PrivatePgBouncer {
     this.dir = dir;
   }
 
-  static async start(options: { poolSize?: number; upstream?: string } = {}): Promise<PrivatePgBouncer> {
+  static async start(
+    options: { poolSize?: number; upstream?: string; queueWaitSeconds?: number } = {},
+  ): Promise<PrivatePgBouncer> {
     const port = await freePort();
     const args = ['start', '--port', String(port), '--pool-size', String(options.poolSize ?? 20)];
+    if (options.queueWaitSeconds) args.push('--query-wait-timeout', String(options.queueWaitSeconds));
     if (options.upstream) args.push('--upstream', options.upstream);
     // The script returns once PgBouncer answers a query, and prints `dir=… port=… url=…`.
     const { stdout } = await run('bash', [SCRIPT, ...args]);
