@@ -237,6 +237,8 @@ class SoakUser {
   edgeUrl?: string;
   sent = 0;
   reconnects = 0;
+  /** What the user is doing now, to say where a stuck one hangs. */
+  doing = 'starting';
   lastEmitAttempts = 0;
   private readonly edges: Slot[];
   private connecting?: Promise<void>;
@@ -297,8 +299,10 @@ class SoakUser {
     await this.connect();
     while (performance.now() < endAt && !this.stopped) {
       const roll = randomInt(100);
+      this.doing = roll < 10 ? 'upload' : roll < 30 ? 'chat with a disconnect' : 'chat';
       if (roll < 10) await this.upload();
       else await this.chat(roll < 30);
+      this.doing = 'idle';
       await sleep(200 + randomInt(600));
     }
   }
@@ -339,12 +343,21 @@ class SoakUser {
 
   private async upload(): Promise<void> {
     const live = this.edges.filter((edge) => edge.up);
-    const api = new ApiClient(pick(live.length > 0 ? live : this.edges).url);
+    const url = pick(live.length > 0 ? live : this.edges).url;
     const text = `# Notes ${this.index}-${this.sent}\n\nThe soak wrote this note for user ${this.index}. ${'Lantern harbour copper meadow. '.repeat(20)}\n`;
     try {
-      const response = await api.upload(this.session.accessToken, `note-${this.index}-${this.sent}.md`, text);
+      const form = new FormData();
+      form.append('file', new Blob([text]), `note-${this.index}-${this.sent}.md`);
+      // A deadline: an upload caught by its edge's restart must not hold the user for ever.
+      const response = await fetch(`${url}/api/v1/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.session.accessToken}` },
+        body: form,
+        signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
+      });
+      const body = (await response.json()) as { id: string };
       if (response.status !== 202) return;
-      const id = response.body.id as string;
+      const id = body.id;
       documents.set(id, { user: this.index });
       await until(() => documents.get(id)?.settled !== undefined, 30_000);
     } catch {
@@ -354,7 +367,9 @@ class SoakUser {
 
   private async reconnect(from?: string): Promise<void> {
     this.reconnects += 1;
+    this.doing += ' → reconnect';
     await this.connect(from);
+    this.doing += ' → resume';
     await this.resumeAll();
   }
 
@@ -392,7 +407,7 @@ class SoakUser {
   }
 
   private async emit<Result>(event: string, payload: unknown): Promise<[{ code: string } | null, Result?]> {
-    for (let attempt = 0; attempt < 20 && !this.stopped; attempt += 1) {
+    for (let attempt = 0; attempt < 6 && !this.stopped; attempt += 1) {
       this.lastEmitAttempts = attempt + 1;
       if (!this.socket?.connected) await this.connect();
       // Both ack arguments, `(error, result)`; no ack in time (the edge went away) → try again:
@@ -541,7 +556,17 @@ await cleanups.run(async () => {
   })();
 
   progress(`${options.users} users for ${options.durationMs / 1_000} s`);
-  await Promise.all([...users.map((user) => user.run(endAt)), faultLoop]);
+  // Users finish the action they are in; one that is still busy well after is stuck (reported).
+  const finished = new Set<SoakUser>();
+  await Promise.race([
+    Promise.all([...users.map((user) => user.run(endAt).finally(() => finished.add(user))), faultLoop]),
+    sleep(options.durationMs + 2 * ACTION_TIMEOUT_MS, undefined, { ref: false }),
+  ]);
+  const stuckUsers = users.length - finished.size;
+  for (const user of users.filter((candidate) => !finished.has(candidate)))
+    progress(
+      `user ${user.index} still busy: ${user.doing}, socket ${user.socket?.connected ? 'connected' : 'down'}`,
+    );
   clearInterval(sampler);
 
   // Grace: every accepted answer must be terminal in the database.
@@ -654,6 +679,7 @@ await cleanups.run(async () => {
     duplicated.length > TARGETS.duplicated && `${duplicated.length} answer(s) duplicated`,
     exactShare < TARGETS.exactResumeShare && `${inexact.length} inexact resume(s)`,
     growing > 0 && `${growing} process(es) grew > ${TARGETS.rssGrowth * 100} %`,
+    stuckUsers > 0 && `${stuckUsers} client(s) stuck`,
     unexpectedExits.length > 0 && `unexpected exits: ${unexpectedExits.join('; ')}`,
     resumes.length === 0 && 'no resume happened (nothing was proved)',
     judged === 0 &&
@@ -672,6 +698,7 @@ await cleanups.run(async () => {
     `lost:             ${lost}   target 0 (not terminal ${options.graceMs / 1_000} s after the run)`,
     `resumes exact:    ${resumes.length - inexact.length}/${resumes.length} (${fixed(exactShare * 100)} %)   target 100 %; client reconnects: ${users.reduce((sum, user) => sum + user.reconnects, 0)}`,
     `added TTFT:       p50 ${fixed(percentile(addedTtft, 50))} ms, p95 ${fixed(percentile(addedTtft, 95))} ms, max ${fixed(percentile(addedTtft, 100))} ms (send → first token minus the stub's ${STUB.ttftMs} ms; ${addedTtft.length} answers)`,
+    `clients stuck:    ${stuckUsers} (a user loop still busy ${(2 * ACTION_TIMEOUT_MS) / 1_000} s after the run)`,
     `documents:        ${documents.size} uploaded, ${[...documentRows.values()].filter((s) => s === 'ready').length} ready, ${[...documentRows.values()].filter((s) => s === 'failed').length} failed, ${documentsLost} not settled`,
     '',
     `RSS over the second half (each process from max(midpoint, its start + ${WARM_UP_MS / 1_000} s); target ≤ ${TARGETS.rssGrowth * 100} %):`,
