@@ -5,9 +5,13 @@
 #   bash scripts/services.sh          same as `up`
 #   bash scripts/services.sh up       install what is missing, start what is stopped, wait, report
 #   bash scripts/services.sh status   report only; changes nothing; exits 1 unless both are ready
+#   bash scripts/services.sh pgbouncer start|stop|status ...
+#                                     a private PgBouncer (transaction pooling) in front of the
+#                                     local PostgreSQL: scripts/pgbouncer.sh, same arguments
 #
 # Targets what the tests expect: PostgreSQL at 127.0.0.1:5432 (user postgres, no password) with
-# the `vector` extension available, Redis at 127.0.0.1:6379, and Chromium at /usr/bin/chromium
+# the `vector` extension available, Redis at 127.0.0.1:6379, Debian's `pgbouncer` (installed, not
+# run as a service: the PgBouncer suite starts its own), and Chromium at /usr/bin/chromium
 # (or CHROMIUM_PATH) for the tests that drive a real browser. Idempotent: when all are already
 # there, `up` only checks and reports. apt is used only when something is missing, and needs
 # root; otherwise the script says what to install and exits non-zero. Debian/Ubuntu only.
@@ -264,6 +268,25 @@ redis_status() {
   printf 'redis: ready at %s:%s (Redis %s)\n' "$REDIS_HOST" "$REDIS_PORT" "${version:-?}"
 }
 
+# ---------------------------------------------------------------- PgBouncer (its own suite)
+# Installed only; Debian's package would run a system pgbouncer on 6432, which nothing here
+# uses: scripts/pgbouncer.sh starts private ones on spare ports.
+PGBOUNCER_BIN=/usr/sbin/pgbouncer
+
+ensure_pgbouncer() {
+  if [ -x "$PGBOUNCER_BIN" ] || have pgbouncer; then return 0; fi
+  log "pgbouncer: not installed; installing Debian's pgbouncer (the PgBouncer suite and soak use it)"
+  apt_install pgbouncer
+}
+
+pgbouncer_status() {
+  if [ -x "$PGBOUNCER_BIN" ] || have pgbouncer; then
+    printf 'pgbouncer: %s\n' "$("${PGBOUNCER_BIN}" --version 2>/dev/null | head -n1 || pgbouncer --version | head -n1)"
+  else
+    printf 'pgbouncer: NOT installed (the PgBouncer suite fails until it is)\n'
+  fi
+}
+
 # ---------------------------------------------------------------- Chromium (browser tests)
 CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 
@@ -308,9 +331,11 @@ cmd_up() {
   wait_for_services || die "services did not become ready"
   ensure_postgres_login
   ensure_vector
+  ensure_pgbouncer
   ensure_chromium
   postgres_status
   redis_status
+  pgbouncer_status
   chromium_status
 }
 
@@ -330,6 +355,7 @@ cmd_status() {
     echo "redis: NOT ready at $REDIS_HOST:$REDIS_PORT"
     ok=1
   fi
+  pgbouncer_status
   chromium_status
   return "$ok"
 }
@@ -337,6 +363,10 @@ cmd_status() {
 case "${1:-up}" in
   up) cmd_up ;;
   status) cmd_status ;;
-  -h | --help | help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$1' (use: up | status | help)" ;;
+  pgbouncer)
+    shift
+    exec bash "$(dirname "$0")/pgbouncer.sh" "$@"
+    ;;
+  -h | --help | help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$1' (use: up | status | pgbouncer | help)" ;;
 esac
