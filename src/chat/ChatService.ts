@@ -141,7 +141,13 @@ export class ChatService {
       // This clientMessageId was sent before (or at the same moment): answer with that turn.
       if (error instanceof UniqueConstraintViolationException && input.clientMessageId) {
         const existing = await this.findTurnByClientId(userId, input.clientMessageId);
-        if (existing) return { ...existing, created: false };
+        if (existing) {
+          // An edge that stopped between storing the turn and enqueueing its job left the answer
+          // pending with no job: the client's resend enqueues it (the same job id: a no-op if it exists).
+          if (existing.assistantMessage.status === 'pending')
+            await this.enqueueReply(existing.assistantMessage);
+          return { ...existing, created: false };
+        }
       }
       throw error;
     }

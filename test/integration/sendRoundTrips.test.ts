@@ -131,7 +131,7 @@ describe('chat:send: its round trips (Postgres and Redis) until the ack, and wha
     expect(followUp.result.conversationId).to.equal(first.result.conversationId);
   });
 
-  it('with a clientMessageId: one statement; its resend answers the same ids and stores or enqueues nothing', async () => {
+  it('with a clientMessageId: one statement; its resend answers the same ids and stores nothing', async () => {
     const clientMessageId = `c-${Date.now()}`;
     const sent = await measured({ content: 'idempotent', clientMessageId });
     expect(sent.counts.postgres, sent.sql.join('\n')).to.equal(1);
@@ -140,8 +140,21 @@ describe('chat:send: its round trips (Postgres and Redis) until the ack, and wha
     expect(again.result).to.deep.equal(sent.result);
     // The refused insert, then the turn it found (the user message, its answer).
     expect(again.counts.postgres, again.sql.join('\n')).to.be.at.most(3);
-    expect(again.redis, again.redis.join('\n')).to.have.length(1);
+    // The limiter, and the enqueue again of the still-pending answer (a no-op: its job exists).
+    expect(again.redis, again.redis.join('\n')).to.have.length(2);
     expect(await storedRows()).to.deep.equal(before);
+  });
+
+  it('a resend enqueues a pending answer whose job is gone (an edge stopped between storing and enqueueing)', async () => {
+    const clientMessageId = `lost-${Date.now()}`;
+    const sent = await measured({ content: 'will my job survive?', clientMessageId });
+    const chatQueue = edge.runtime.queues.get('chat');
+    await chatQueue.remove(sent.result.assistantMessageId);
+    expect(await chatQueue.getJob(sent.result.assistantMessageId)).to.equal(undefined);
+    const again = await measured({ content: 'will my job survive?', clientMessageId });
+    expect(again.result).to.deep.equal(sent.result);
+    const job = await chatQueue.getJob(sent.result.assistantMessageId);
+    expect(job?.data).to.deep.include({ messageId: sent.result.assistantMessageId });
   });
 
   it('attaches the user’s documents to a new conversation (one check more), and refuses another’s, storing nothing', async () => {
@@ -265,7 +278,12 @@ describe('chat:send’s statement on embedded PGlite', function () {
     });
     expect(resent.created).to.equal(false);
     expect(resent.assistantMessage.id).to.equal(second.assistantMessage.id);
-    expect(enqueued).to.deep.equal([first.assistantMessage.id, second.assistantMessage.id]);
+    // The resend of a still-pending answer enqueues it again (the same job id: BullMQ keeps one job).
+    expect(enqueued).to.deep.equal([
+      first.assistantMessage.id,
+      second.assistantMessage.id,
+      second.assistantMessage.id,
+    ]);
 
     const stored = await orm.em
       .fork()
