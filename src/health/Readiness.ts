@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
+import { checkRedis, type RedisClient } from '../queues/redisConnections.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 
 export interface CheckResult {
@@ -32,7 +32,13 @@ export class Readiness {
 
   private readonly llm?: LlmHealth;
 
-  constructor(deps: { orm: Orm; redis: Redis; queues: Queues; embedder?: EmbedderHealth; llm?: LlmHealth }) {
+  constructor(deps: {
+    orm: Orm;
+    redis: RedisClient;
+    queues: Queues;
+    embedder?: EmbedderHealth;
+    llm?: LlmHealth;
+  }) {
     this.llm = deps.llm;
     this.checks = {
       postgres: async () => {
@@ -46,11 +52,7 @@ export class Readiness {
         if (rows.length === 0) throw new Error('the vector extension is not installed');
         return { version: rows[0]!.extversion };
       },
-      redis: async () => {
-        const answer = await deps.redis.ping();
-        if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
-        return undefined;
-      },
+      redis: () => checkRedis(deps.redis),
       queues: async () => {
         const counts = await Promise.all(
           deps.queues.all().map(async (queue) => [

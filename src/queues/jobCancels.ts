@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redisConnections.ts';
 
 /**
  * Cancelling a running job crosses processes: the edge publishes the job id on a channel every

@@ -1,5 +1,5 @@
 import { Emitter } from '@socket.io/redis-emitter';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { ServerToClientEvents } from './events.ts';
 
 export type RealtimeEmitter = Emitter<ServerToClientEvents>;
