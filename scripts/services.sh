@@ -5,6 +5,7 @@
 #   bash scripts/services.sh          same as `up`
 #   bash scripts/services.sh up       install what is missing, start what is stopped, wait, report
 #   bash scripts/services.sh status   report only; changes nothing; exits 1 unless both are ready
+#   bash scripts/services.sh cluster [start|stop|status|nodes]   a local Redis Cluster (scripts/redisCluster.sh)
 #
 # Targets what the tests expect: PostgreSQL at 127.0.0.1:5432 (user postgres, no password) with
 # the `vector` extension available, Redis at 127.0.0.1:6379, and Chromium at /usr/bin/chromium
@@ -337,6 +338,7 @@ cmd_status() {
 case "${1:-up}" in
   up) cmd_up ;;
   status) cmd_status ;;
-  -h | --help | help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$1' (use: up | status | help)" ;;
+  cluster) exec bash "$(dirname "$0")/redisCluster.sh" "${@:2}" ;;
+  -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$1' (use: up | status | cluster | help)" ;;
 esac

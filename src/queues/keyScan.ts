@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './redisConnections.ts';
 
@@ -7,6 +8,8 @@ import type { RedisClient } from './redisConnections.ts';
  * across the cluster.
  */
 export async function* scanKeys(client: RedisClient, pattern: string, count = 500): AsyncGenerator<string[]> {
+  // A cluster client knows its masters once it has loaded the slot map.
+  if (client instanceof Cluster && client.status !== 'ready') await once(client, 'ready');
   const servers = client instanceof Cluster ? client.nodes('master') : [client];
   for (const server of servers) {
     let cursor = '0';

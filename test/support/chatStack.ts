@@ -1,7 +1,7 @@
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
+import { createTestDatabase, TEST_REDIS_ENV, uniqueQueuePrefix } from './services.ts';
 
 export interface ChatStack {
   stub: GroqStub;
@@ -22,7 +22,7 @@ export async function startChatStack(
   const stub = await GroqStub.start(stubOptions);
   const edge = await startInProcessEdge({
     DATABASE_URL: await createTestDatabase(label),
-    REDIS_URL: TEST_REDIS_URL,
+    ...TEST_REDIS_ENV,
     QUEUE_PREFIX: uniqueQueuePrefix(label),
     GROQ_API_KEY: 'test-key',
     GROQ_BASE_URL: stub.baseURL,
