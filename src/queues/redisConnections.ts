@@ -42,9 +42,15 @@ const reconnectDelay = (attempt: number) => Math.min(attempt * 200, 2_000);
  * client itself keeps trying to reach the cluster however long it is away, and follows a
  * failover (MOVED, CLUSTERDOWN and TRYAGAIN are retried after a short delay).
  */
-const clusterOptions = (role: ConnectionRole, nodeOptions: RedisOptions): ClusterOptions => ({
+const clusterOptions = (
+  role: ConnectionRole,
+  { enableOfflineQueue, retryStrategy: _ownReconnects, ...nodeOptions }: RedisOptions,
+): ClusterOptions => ({
+  // A node's connection keeps ioredis's cluster defaults: it queues until connected (the fail-fast
+  // choice is the cluster client's), and it does not reconnect by itself: a dead master's
+  // connection is dropped with its queued commands retried elsewhere once the new map is known.
   redisOptions: nodeOptions,
-  enableOfflineQueue: nodeOptions.enableOfflineQueue ?? true,
+  enableOfflineQueue: enableOfflineQueue ?? true,
   enableReadyCheck: true,
   clusterRetryStrategy: reconnectDelay,
   retryDelayOnFailover: 200,

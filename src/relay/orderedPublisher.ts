@@ -21,5 +21,14 @@ export function orderedPublisher(client: RedisClient): Publisher {
     const address = (server: (typeof masters)[number]) => `${server.options.host}:${server.options.port}`;
     return masters.reduce((first, server) => (address(server) < address(first) ? server : first));
   };
-  return { publish: (channel, message) => node().publish(channel, message) };
+  // The emitter leaves a publish's promise unhandled: it must never reject. A master dying drops
+  // its connection with what it had queued; those go again through the cluster client (any node),
+  // and one that still fails is lost live (the answer's replay log has it for a resume).
+  return {
+    publish: (channel, message) =>
+      node()
+        .publish(channel, message)
+        .catch(() => client.publish(channel, message))
+        .catch(() => 0),
+  };
 }

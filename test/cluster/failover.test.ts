@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { ChildService } from '../support/ChildService.ts';
@@ -6,7 +7,6 @@ import { GroqStub } from '../support/GroqStub.ts';
 import { PrivateCluster } from '../support/privateCluster.ts';
 import { createTestDatabase, TEST_JWT_SECRET, uniqueQueuePrefix } from '../support/services.ts';
 
-const TERMINAL = ['done', 'failed', 'cancelled'];
 
 /** Polls `probe` until it returns true: readiness and the cluster's map have no event to wait on. */
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -18,7 +18,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
 }
 
 describe('Redis Cluster failover while answers stream', function () {
-  this.timeout(180_000);
+  this.timeout(120_000);
   let cluster: PrivateCluster;
   let stub: GroqStub;
   let worker: ChildService;
@@ -102,7 +102,7 @@ describe('Redis Cluster failover while answers stream', function () {
         { token: alice.accessToken },
       );
       const stored = page.body.items.find((item: { id: string }) => item.id === turn.assistantMessageId);
-      expect(TERMINAL, `answer ${turn.assistantMessageId}`).to.include(stored.status);
+      expect(TERMINAL_MESSAGE_STATUSES, `answer ${turn.assistantMessageId}`).to.include(stored.status);
     }
 
     // Nothing crashed.
