@@ -7,7 +7,6 @@ import { GroqStub } from '../support/GroqStub.ts';
 import { PrivateCluster } from '../support/privateCluster.ts';
 import { createTestDatabase, TEST_JWT_SECRET, uniqueQueuePrefix } from '../support/services.ts';
 
-
 /** Polls `probe` until it returns true: readiness and the cluster's map have no event to wait on. */
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
