@@ -137,7 +137,7 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     db = new pg.Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     queueEvents = new QueueEvents('ingest', {
-      connection: testRedisClient(),
+      connection: testRedisClient('blocking'),
       prefix: loadConfig({ ...env }).redis.bullmqPrefix,
     });
     await queueEvents.waitUntilReady();

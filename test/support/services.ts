@@ -31,9 +31,14 @@ export const TEST_REDIS_TARGET: RedisTarget = suiteCluster
   ? { clusterNodes: suiteCluster.hostPorts }
   : { url: TEST_REDIS_URL };
 
-/** A client of the test Redis (or cluster) for a test's own reads and writes. */
-export const testRedisClient = (): RedisClient =>
-  suiteCluster ? suiteCluster.client() : new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+/**
+ * A client of the test Redis (or cluster) for a test's own reads and writes; `blocking` for
+ * BullMQ's QueueEvents and workers, which require maxRetriesPerRequest null.
+ */
+export const testRedisClient = (role: 'command' | 'blocking' = 'command'): RedisClient =>
+  suiteCluster
+    ? suiteCluster.client()
+    : new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: role === 'blocking' ? null : 1 });
 
 export async function stopSuiteCluster(): Promise<void> {
   await suiteCluster?.stop();
