@@ -8,7 +8,7 @@
  *   node bench/relay.ts [--streams 1,50,200] [--rate 50 --duration 10] [--rates 25,50,100,200]
  *                       [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30]
  *                       [--db-answers 5] [--min-samples 20] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50]
- *                       [--timeout 120]
+ *                       [--timeout 120] [--redis single|cluster]
  *
  * Clocks: every timestamp is taken on this one machine. This process stamps events with
  * performance.now() (monotonic, ms since performance.timeOrigin) and turns it into wall time as
@@ -20,6 +20,7 @@
  * Talks to 127.0.0.1 only; starts and stops everything it uses (a throwaway database, a private
  * queue prefix in Redis, the child processes, two stubs).
  */
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -27,10 +28,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { type RedisClient, RedisConnections } from '../src/queues/redisConnections.ts';
 import { ApiClient, type Session } from '../test/support/ApiClient.ts';
 import { GroqStub } from '../test/support/GroqStub.ts';
+import { PrivateCluster } from '../test/support/privateCluster.ts';
 import {
   createTestDatabase,
   dropTestDatabases,
@@ -39,6 +43,7 @@ import {
   TEST_REDIS_URL,
   uniqueQueuePrefix,
 } from '../test/support/services.ts';
+import { removeKeysUnder } from '../test/support/testKeys.ts';
 import { Cleanups, integerFlag, machineFacts, numberFlag, requireLocal } from './support/cleanup.ts';
 import { CONTENT_PREFIX, MarkedAnswers, type StubSide } from './support/markedAnswers.ts';
 import { PgRoundTripCounter, type RoundTrip } from './support/pgWire.ts';
@@ -90,6 +95,9 @@ const progress = (text: string) => process.stderr.write(`  · ${text}\n`);
 const usage = `node bench/relay.ts [--streams 1,50,200] [--rate <msg/s> --duration <s>] [--rates a,b,c]
     [--target-ms 50] [--max-concurrent 200] [--cpu-n 100] [--short-tokens 30] [--db-answers 5]
     [--min-samples 20] [--chat-workers 1|2] [--tps 500] [--tokens 300] [--ttft 50] [--timeout 120]
+    [--redis single|cluster]
+  --redis          single: the test Redis; cluster: a private Redis Cluster (3 masters + 3 replicas)
+                   this run starts, or the one REDIS_CLUSTER_NODES names
   --streams        bursts: N chat:send at once, per N (empty string: none)
   --rate           one open-loop run: Poisson arrivals at this rate for --duration seconds
   --rates          open-loop sweep: the highest rate whose added TTFT p95 stays ≤ --target-ms
@@ -117,6 +125,7 @@ const { values: flags } = parseArgs({
     ttft: { type: 'string', default: '50' },
     timeout: { type: 'string', default: '120' },
     'cpu-prof': { type: 'string' },
+    redis: { type: 'string', default: 'single' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -153,7 +162,12 @@ const options = {
   ttftMs: integerFlag('ttft', flags.ttft, 0, 60_000),
   timeoutMs: integerFlag('timeout', flags.timeout, 1, 3_600) * 1_000,
   cpuProfDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
+  redis: flags.redis === 'cluster' ? ('cluster' as const) : ('single' as const),
 };
+if (!['single', 'cluster'].includes(flags.redis ?? '')) {
+  console.error('--redis must be single or cluster');
+  process.exit(2);
+}
 if (options.cpuN > 0 && options.shortTokens >= options.tokens) {
   console.error('--short-tokens must be below --tokens (the CPU split needs two answer lengths)');
   process.exit(2);
@@ -269,12 +283,20 @@ const stubAnswer = (body: Parameters<MarkedAnswers['answer']>[0]) => current.ans
 
 /** Wall-clock ms each chat job became active, by job id (= assistant message id). */
 const activeAt = new Map<string, number>();
-let redis: Redis;
+let redis: RedisClient;
+/** REDIS_URL or REDIS_CLUSTER_NODES for the pipeline's processes (set in main). */
+let redisEnv: Record<string, string> = { REDIS_URL: TEST_REDIS_URL };
 
+/** CPU of the Redis server, or the sum over every node of the cluster (replicas do work too). */
 async function redisCpuSeconds(): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return field('used_cpu_sys') + field('used_cpu_user');
+  const servers = redis instanceof Cluster ? redis.nodes('all') : [redis];
+  let total = 0;
+  for (const server of servers) {
+    const info = await server.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    total += field('used_cpu_sys') + field('used_cpu_user');
+  }
+  return total;
 }
 
 /** Poisson arrivals (exponential gaps) over `durationS`, in ms from the start; seeded, so both systems get the same. */
@@ -616,11 +638,11 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
   const databaseUrl = await createTestDatabase('bench');
   cleanups.add('database', () => dropTestDatabases());
   const prefix = uniqueQueuePrefix('bench');
-  cleanups.add('redis keys', () => deleteKeys(`${prefix}*`));
+  cleanups.add('redis keys', () => deleteKeys(prefix));
   const port = await freePort();
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: TEST_REDIS_URL,
+    ...redisEnv,
     QUEUE_PREFIX: prefix,
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'warn',
@@ -636,9 +658,15 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
   loadConfig({ ...process.env, ...workerEnv }); // a bad setting fails here, with the variable's name
 
   // BullMQ's job events: 'active' carries the Redis stream id, "<Redis ms>-<seq>".
-  const eventsConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  cleanups.add('queue events connection', () => eventsConnection.disconnect());
-  const events = new QueueEvents('chat', { connection: eventsConnection, prefix });
+  const eventsConnection = new RedisConnections(
+    { url: redisEnv.REDIS_URL, clusterNodes: loadConfig({ ...redisEnv }).redis.clusterNodes },
+    createLogger('silent'),
+  );
+  cleanups.add('queue events connection', () => eventsConnection.closeAll());
+  const events = new QueueEvents('chat', {
+    connection: eventsConnection.create('blocking', 'bench-events'),
+    prefix: loadConfig({ ...redisEnv, QUEUE_PREFIX: prefix }).redis.bullmqPrefix,
+  });
   cleanups.add('queue events', () => events.close());
   events.on('active', ({ jobId }, id) => {
     activeAt.set(jobId, Number(id.split('-')[0]));
@@ -839,13 +867,8 @@ async function runBaseline(results: RunResult[]): Promise<void> {
   await closeStub();
 }
 
-async function deleteKeys(pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+async function deleteKeys(prefix: string): Promise<void> {
+  await removeKeysUnder(redis, prefix);
 }
 
 /** A pino line as "msg: err.message", or the start of a raw line. */
@@ -1290,9 +1313,21 @@ function report(
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
-  redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
+  if (options.redis === 'cluster') {
+    const named = process.env.REDIS_CLUSTER_NODES;
+    const cluster = named ? undefined : await PrivateCluster.start();
+    if (cluster) cleanups.add('private redis cluster', () => cluster.stop());
+    redisEnv = { REDIS_CLUSTER_NODES: named ?? cluster!.nodeList };
+    const nodes = loadConfig({ ...redisEnv }).redis.clusterNodes!;
+    redis = new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+    await once(redis, 'ready');
+  } else {
+    const single = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await single.connect();
+    redis = single;
+  }
   cleanups.add('redis', () => redis.quit());
+  progress(`redis: ${options.redis}`);
   const results: RunResult[] = [];
   progress(
     `relay benchmark: bursts ${options.streams.join(',') || 'none'}, rates ${options.rates.join(',') || 'none'}, CPU split N=${options.cpuN}, ${options.chatWorkers} chat worker(s); stub ${options.tps} tok/s, ${options.tokens} tokens, ttft ${options.ttftMs} ms`,

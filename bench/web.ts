@@ -28,7 +28,7 @@ import type { Page } from 'playwright-core';
 import { User } from '../src/db/entities/User.ts';
 import { ChatClient } from '../test/support/ChatClient.ts';
 import { createConversation } from '../test/support/factories.ts';
-import { dropTestDatabases, TEST_REDIS_URL } from '../test/support/services.ts';
+import { dropTestDatabases, testRedisClient } from '../test/support/services.ts';
 import { removeTestKeys } from '../test/support/testKeys.ts';
 import { answers, messagesLog, send, signUp, until } from '../test/support/webApp.ts';
 import { WebBrowser } from '../test/support/webBrowser.ts';
@@ -131,7 +131,7 @@ async function main() {
     env: { STREAM_FLUSH_MS: '' },
   });
   cleanups.add('database', () => dropTestDatabases());
-  cleanups.add('redis keys', () => removeTestKeys(TEST_REDIS_URL));
+  cleanups.add('redis keys', () => removeTestKeys(testRedisClient));
   cleanups.add('stack', () => stack.stop());
   const browser = await WebBrowser.launch();
   cleanups.add('browser', () => browser.close());

@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropTestDatabases, TEST_REDIS_URL } from '../test/support/services.ts';
+import { dropTestDatabases, testRedisClient } from '../test/support/services.ts';
 import { removeTestKeys } from '../test/support/testKeys.ts';
 import { answerStatus, send, signUp } from '../test/support/webApp.ts';
 import { WebBrowser } from '../test/support/webBrowser.ts';
@@ -73,7 +73,7 @@ async function main() {
     await browser.close();
     await stack.stop();
     await dropTestDatabases();
-    await removeTestKeys(TEST_REDIS_URL);
+    await removeTestKeys(testRedisClient);
   }
 }
 

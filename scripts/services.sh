@@ -8,6 +8,7 @@
 #   bash scripts/services.sh pgbouncer start|stop|status ...
 #                                     a private PgBouncer (transaction pooling) in front of the
 #                                     local PostgreSQL: scripts/pgbouncer.sh, same arguments
+#   bash scripts/services.sh cluster [start|stop|status|nodes]   a local Redis Cluster (scripts/redisCluster.sh)
 #
 # Targets what the tests expect: PostgreSQL at 127.0.0.1:5432 (user postgres, no password) with
 # the `vector` extension available, Redis at 127.0.0.1:6379, Debian's `pgbouncer` (installed, not
@@ -367,6 +368,7 @@ case "${1:-up}" in
     shift
     exec bash "$(dirname "$0")/pgbouncer.sh" "$@"
     ;;
-  -h | --help | help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$1' (use: up | status | pgbouncer | help)" ;;
+  cluster) exec bash "$(dirname "$0")/redisCluster.sh" "${@:2}" ;;
+  -h | --help | help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$1' (use: up | status | pgbouncer | cluster | help)" ;;
 esac

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { bullmqPrefix } from './queues/bullmqPrefix.ts';
+import type { HostPort } from './queues/redisConnections.ts';
 
 /**
  * The one typed configuration object, read from the environment once at start-up.
@@ -82,6 +84,29 @@ const environmentSchema = z.object({
   // The reasoning and the measurement: docs/configuration.md#sizing-the-database-pool.
   DATABASE_POOL_MAX: intFrom(10, 1, 200),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']),
+  // host:port,host:port of a Redis Cluster's nodes (any few; the rest are discovered). When set,
+  // every Redis role (queues, relay, pub/sub, rate limits, presence) uses the cluster.
+  REDIS_CLUSTER_NODES: z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean)
+        : value,
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[\w.-]+:\d{1,5}$/, 'each node must look like host:port')
+          .transform((node) => {
+            const at = node.lastIndexOf(':');
+            return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+          })
+          .refine((node) => node.port >= 1 && node.port <= 65535, 'a port must be 1 to 65535'),
+      )
+      .optional(),
+  ),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[\w-]+$/, 'letters, digits, _ and - only')
@@ -180,8 +205,14 @@ export interface Config {
   dataDir: string;
   /** No DATABASE_URL means the embedded PGlite database under dataDir. */
   database: { url?: string; poolMax: number };
-  /** No REDIS_URL means "try the default local Redis" (and, in the one-process mode, start a private one). */
-  redis: { url?: string; queuePrefix: string };
+  /**
+   * No REDIS_URL means "try the default local Redis" (and, in the one-process mode, start a
+   * private one). clusterNodes (REDIS_CLUSTER_NODES) means a Redis Cluster for every role.
+   * queuePrefix namespaces every key and channel; bullmqPrefix is what BullMQ gets: on a cluster
+   * the same name as a hash tag (`{parley}`), because BullMQ's scripts touch several keys of a
+   * queue at once and those must share a slot.
+   */
+  redis: { url?: string; clusterNodes?: HostPort[]; queuePrefix: string; bullmqPrefix: string };
   workers: {
     queues: QueueName[];
     concurrency: Record<QueueName, number>;
@@ -269,7 +300,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
-    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      clusterNodes: e.REDIS_CLUSTER_NODES?.length ? e.REDIS_CLUSTER_NODES : undefined,
+      queuePrefix: e.QUEUE_PREFIX,
+      bullmqPrefix: bullmqPrefix(e.QUEUE_PREFIX, Boolean(e.REDIS_CLUSTER_NODES?.length)),
+    },
     workers: {
       queues: [...new Set(e.WORKER_QUEUES)],
       concurrency: {

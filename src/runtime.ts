@@ -38,7 +38,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const orm = await openDatabase(config, logger);
   shutdown.add('connections', 'database', () => orm.close());
-  const redis = new RedisConnections(config.redis.url, logger);
+  const redis = new RedisConnections(config.redis, logger);
   const queues = new Queues(redis, config.redis.queuePrefix);
   shutdown.add('connections', 'queues and redis', async () => {
     await queues.close();

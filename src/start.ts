@@ -17,7 +17,10 @@ runMain(async () => {
   const shutdown = new Shutdown(logger);
   shutdown.exitOnSignals();
 
-  const redis = await ensureLocalRedis(config.redis.url, config.dataDir, logger);
+  // A cluster is never started here: REDIS_CLUSTER_NODES names one that runs already.
+  const redis = config.redis.clusterNodes
+    ? { url: config.redis.url ?? '', stop: async () => {} }
+    : await ensureLocalRedis(config.redis.url, config.dataDir, logger);
   shutdown.add('services', 'private redis-server', redis.stop);
   const runtime = await openRuntime(
     { ...config, redis: { ...config.redis, url: redis.url } },

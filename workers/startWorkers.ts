@@ -74,7 +74,7 @@ export async function startWorkers(
       },
       {
         connection: redis.create('blocking', `worker:${queueName}`),
-        prefix: config.redis.queuePrefix,
+        prefix: config.redis.bullmqPrefix,
         concurrency: config.workers.concurrency[queueName],
         lockDuration: config.workers.lockMs,
         stalledInterval: config.workers.lockMs,

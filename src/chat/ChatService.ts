@@ -1,6 +1,5 @@
 import { type EntityClass, type EntityProperty, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { Redis } from 'ioredis';
 import { arrayLiteral } from '../db/arrayLiteral.ts';
 import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
@@ -12,6 +11,7 @@ import { type Owner, ownAssistantMessage, ownDocuments } from '../policies/owner
 import { JobStopper } from '../queues/JobStopper.ts';
 import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { ReplayReader } from '../relay/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { AnswerEnding } from './AnswerEnding.ts';

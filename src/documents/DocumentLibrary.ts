@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { Redis } from 'ioredis';
 import { Document } from '../db/entities/Document.ts';
 import { DocumentFile } from '../db/entities/DocumentFile.ts';
 import type { User } from '../db/entities/User.ts';
@@ -13,6 +12,7 @@ import { deleteOwnDocument, findOwnDocument } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
 import { ingestJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { deleteChunksInBatches, dropOwnIndexIfSmall } from './chunkDeletion.ts';
 
 export interface Upload {

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
+import { checkRedis, type RedisClient } from '../queues/redisConnections.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 import type { McpHealth } from './McpHealth.ts';
 
@@ -36,7 +36,7 @@ export class Readiness {
 
   constructor(deps: {
     orm: Orm;
-    redis: Redis;
+    redis: RedisClient;
     queues: Queues;
     embedder?: EmbedderHealth;
     llm?: LlmHealth;
@@ -57,11 +57,7 @@ export class Readiness {
         if (rows.length === 0) throw new Error('the vector extension is not installed');
         return { version: rows[0]!.extversion };
       },
-      redis: async () => {
-        const answer = await deps.redis.ping();
-        if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
-        return undefined;
-      },
+      redis: () => checkRedis(deps.redis),
       queues: async () => {
         const counts = await Promise.all(
           deps.queues.all().map(async (queue) => [

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/entities/ModelProvider.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
 import { settingsChannel } from '../settings/SettingsCache.ts';
 import { createLlmProvider } from './createLlmProvider.ts';

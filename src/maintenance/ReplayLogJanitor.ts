@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Redis } from 'ioredis';
 import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
+import { scanKeys } from '../queues/keyScan.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { replayKey } from '../relay/replayLog.ts';
 
 /**
@@ -22,11 +23,9 @@ export class ReplayLogJanitor {
   async expireOrphans(em: EntityManager): Promise<number> {
     // The relay's own key layout, with an empty message id: every answer's log under this prefix.
     const prefix = replayKey(this.prefix, '');
-    let cursor = '0';
     let expired = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
+    // On a cluster the logs spread over every master's slots: each master is scanned in turn.
+    for await (const keys of scanKeys(this.redis, `${prefix}*`)) {
       for (const key of keys) {
         if ((await this.redis.ttl(key)) !== -1) continue;
         const rows: { status: string }[] = await em
@@ -38,7 +37,7 @@ export class ReplayLogJanitor {
           expired += 1;
         }
       }
-    } while (cursor !== '0');
+    }
     return expired;
   }
 }

@@ -1,9 +1,9 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { Redis } from 'ioredis';
 import { McpServerRegistration } from '../db/entities/McpServerRegistration.ts';
 import { newId } from '../db/ids.ts';
 import { conflict, notFound } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
 import { type McpServerConfig, sealHeaders, toServerConfig } from './McpServerConfig.ts';
 import { publishMcpServerChanged } from './mcpServerChanges.ts';

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { Redis } from 'ioredis';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
 import {
   type Tool,

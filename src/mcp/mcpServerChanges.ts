@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 
 /**
  * An admin's edit of an MCP server, announced to every process that caches servers or their

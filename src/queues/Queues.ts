@@ -1,21 +1,26 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from '../config.ts';
+import { bullmqPrefix } from './bullmqPrefix.ts';
 import { JOB_OPTIONS, type JobName, type JobPayload, QUEUE_DEFAULTS } from './jobs.ts';
 import type { RedisConnections } from './redisConnections.ts';
 
 /** The producer side of all three queues, typed by the job catalog. */
 export class Queues {
+  /** The namespace of Parley's keys and channels (QUEUE_PREFIX). */
   readonly prefix: string;
+  /** BullMQ's prefix: the namespace, hash-tagged on a cluster (bullmqPrefix.ts). */
+  readonly bullmqPrefix: string;
   private readonly queues: Record<QueueName, Queue>;
 
   constructor(connections: RedisConnections, prefix: string) {
     this.prefix = prefix;
+    this.bullmqPrefix = bullmqPrefix(prefix, connections.cluster);
     // One fail-fast connection shared by the producers: enqueueing answers at once when Redis is away.
     const connection = connections.create('command', 'producer');
     this.queues = Object.fromEntries(
       QUEUE_NAMES.map((name) => [
         name,
-        new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_DEFAULTS[name] }),
+        new Queue(name, { connection, prefix: this.bullmqPrefix, defaultJobOptions: QUEUE_DEFAULTS[name] }),
       ]),
     ) as Record<QueueName, Queue>;
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redisConnections.ts';
 
 /**
  * Cancelling a running job crosses processes: the edge publishes the job id on a channel every
@@ -16,6 +16,8 @@ export const publishCancel = (redis: Redis, prefix: string, jobId: string) =>
 
 /** Calls `onCancel` with each job id a cancel is published for; `redis` becomes a subscriber. */
 export function subscribeToCancels(redis: Redis, prefix: string, onCancel: (jobId: string) => void): void {
-  void redis.subscribe(cancelChannel(prefix));
+  // ioredis subscribes again after a reconnect (or, on a cluster, on another node); a failure
+  // here must not become an unhandled rejection.
+  redis.subscribe(cancelChannel(prefix)).catch(() => {});
   redis.on('message', (_channel: string, jobId: string) => onCancel(jobId));
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RateLimitRule } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 
 export interface RateDecision {
   allowed: boolean;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { ChatTool, StreamEvent } from './events.ts';
 import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
 

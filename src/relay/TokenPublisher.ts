@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { ToolCallRecord } from '../db/toolCall.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { RealtimeEmitter } from './emitter.ts';
 import { type ChatTool, type StreamEvent, userRoom } from './events.ts';
 import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';

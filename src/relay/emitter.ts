@@ -1,6 +1,7 @@
 import { Emitter } from '@socket.io/redis-emitter';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import type { ServerToClientEvents } from './events.ts';
+import { orderedPublisher } from './orderedPublisher.ts';
 
 export type RealtimeEmitter = Emitter<ServerToClientEvents>;
 
@@ -9,7 +10,8 @@ export const realtimeChannel = (prefix: string) => `${prefix}:socket.io`;
 
 /**
  * Workers publish to Socket.IO rooms without running a server: the emitter writes to the
- * same Redis channel the edges' adapter listens on, so every edge node relays the event.
+ * same Redis channel the edges' adapter listens on, so every edge node relays the event. On a
+ * cluster every publish goes through one node, so an answer's events keep their order.
  */
 export const createRealtimeEmitter = (publisher: Redis, prefix: string): RealtimeEmitter =>
-  new Emitter<ServerToClientEvents>(publisher, { key: realtimeChannel(prefix) });
+  new Emitter<ServerToClientEvents>(orderedPublisher(publisher), { key: realtimeChannel(prefix) });

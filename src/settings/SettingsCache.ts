@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { readSettings, type SettingValues } from './RuntimeSettings.ts';
 
 /** The channel an admin's change is announced on; every worker process listens to it. */

@@ -7,7 +7,7 @@ import { type ChatRequestBody, defaultTokens, GroqStub } from '../support/GroqSt
 import {
   createTestDatabase,
   TEST_JWT_SECRET,
-  TEST_REDIS_URL,
+  TEST_REDIS_ENV,
   uniqueQueuePrefix,
 } from '../support/services.ts';
 
@@ -70,7 +70,7 @@ describe('streaming chat: send → queue → worker → Groq → every tab', fun
     stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 2_000, answerTokens: 40 });
     env = {
       DATABASE_URL: await createTestDatabase('chat'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: uniqueQueuePrefix('chat'),
       JWT_SECRET: TEST_JWT_SECRET,
       STREAM_FLUSH_MS: '10',

@@ -18,7 +18,8 @@ import {
   createTestDatabase,
   TEST_EMBEDDING_ENV,
   TEST_JWT_SECRET,
-  TEST_REDIS_URL,
+  TEST_REDIS_ENV,
+  testRedisClient,
   uniqueQueuePrefix,
 } from '../support/services.ts';
 
@@ -115,7 +116,7 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 2_000 });
     const env = {
       DATABASE_URL: await createTestDatabase('documents'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: uniqueQueuePrefix('documents'),
       JWT_SECRET: TEST_JWT_SECRET,
       GROQ_API_KEY: 'test-key',
@@ -136,8 +137,8 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     db = new pg.Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     queueEvents = new QueueEvents('ingest', {
-      connection: { url: TEST_REDIS_URL },
-      prefix: env.QUEUE_PREFIX,
+      connection: testRedisClient('blocking'),
+      prefix: loadConfig({ ...env }).redis.bullmqPrefix,
     });
     await queueEvents.waitUntilReady();
     alice = await api.signup('alice');

@@ -4,7 +4,7 @@ import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
 import { type ProbeReply, userRoom } from '../../src/relay/events.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { createTestDatabase, TEST_REDIS_ENV, uniqueQueuePrefix } from '../support/services.ts';
 import { expiredAccessToken } from '../support/tokens.ts';
 
 describe('sockets: handshake auth, per-user rooms, presence across edges', () => {
@@ -17,7 +17,7 @@ describe('sockets: handshake auth, per-user rooms, presence across edges', () =>
   before(async () => {
     const env = {
       DATABASE_URL: await createTestDatabase('sockets'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: uniqueQueuePrefix('sockets'),
     };
     // Two edge nodes sharing Postgres and Redis, like two `start:web` processes.

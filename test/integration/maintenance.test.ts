@@ -9,7 +9,12 @@ import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import {
+  createTestDatabase,
+  TEST_REDIS_ENV,
+  TEST_REDIS_TARGET,
+  uniqueQueuePrefix,
+} from '../support/services.ts';
 
 const ADMIN = { email: 'ops@example.com', password: 'admin password for tests' };
 
@@ -25,7 +30,7 @@ describe('maintenance: retention and housekeeping', function () {
   before(async () => {
     edge = await startInProcessEdge({
       DATABASE_URL: await createTestDatabase('maintenance'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: uniqueQueuePrefix('maintenance'),
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
@@ -34,7 +39,7 @@ describe('maintenance: retention and housekeeping', function () {
     admin = (await api.request('POST', '/api/v1/auth/login', { body: ADMIN })).body.accessToken;
     events = new QueueEvents('maintenance', {
       connection: edge.runtime.redis.create('blocking', 'test-events'),
-      prefix: edge.runtime.config.redis.queuePrefix,
+      prefix: edge.runtime.config.redis.bullmqPrefix,
     });
     await events.waitUntilReady();
     const workers = await startWorkers(edge.runtime, ['maintenance']);
@@ -172,7 +177,7 @@ describe('maintenance: retention and housekeeping', function () {
   it('sweeps answers and documents whose job failed without ending them, and tells their tabs', async () => {
     const session = await api.signup('sweep');
     const tab = await ChatClient.connect(edge.url, session.accessToken);
-    const prefix = edge.runtime.config.redis.queuePrefix;
+    const prefix = edge.runtime.config.redis.bullmqPrefix;
     const em = edge.runtime.orm.em.fork();
     const user = await em.findOneOrFail(User, { id: session.user.id });
     const conversation = em.create(Conversation, { user, title: 'swept' });
@@ -196,10 +201,6 @@ describe('maintenance: retention and housekeeping', function () {
     // Their jobs failed for good, as when an outage outlasts the retries and the job's own
     // ending could not reach the database either. Failed jobs are kept (for Bull Board).
     const failJob = async (queue: 'chat' | 'ingest', name: string, data: object, jobId: string) => {
-      const queueEvents = new QueueEvents(queue, {
-        connection: edge.runtime.redis.create('blocking', `test-${queue}-events`),
-        prefix,
-      });
       const worker = new Worker(
         queue,
         async () => {
@@ -208,13 +209,15 @@ describe('maintenance: retention and housekeeping', function () {
         { connection: edge.runtime.redis.create('blocking', `test-${queue}`), prefix },
       );
       try {
-        await queueEvents.waitUntilReady();
+        // The worker's own event, not QueueEvents: those read the event stream from the moment
+        // their first XREAD lands, which on a cluster may come after this fast failure.
+        const failed = new Promise((done) => worker.on('failed', (job) => job?.id === jobId && done(job)));
+        await worker.waitUntilReady();
         const job = await edge.runtime.queues.get(queue).add(name as never, data as never, { jobId });
-        await job.waitUntilFinished(queueEvents).catch(() => undefined);
+        await failed;
         expect(await job.getState()).to.equal('failed');
       } finally {
         await worker.close();
-        await queueEvents.close();
       }
     };
     await failJob(
@@ -251,7 +254,7 @@ describe('maintenance: retention and housekeeping', function () {
 
   it('keeps one schedule of each kind however many workers register them', async () => {
     const prefix = uniqueQueuePrefix('schedule');
-    const connections = [1, 2].map(() => new RedisConnections(TEST_REDIS_URL, createLogger('silent')));
+    const connections = [1, 2].map(() => new RedisConnections(TEST_REDIS_TARGET, createLogger('silent')));
     const queues = connections.map((connection) => new Queues(connection, prefix));
     try {
       await Promise.all(queues.map((queue) => scheduleMaintenance(queue, { retentionCron: '17 3 * * *' })));

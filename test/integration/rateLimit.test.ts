@@ -3,7 +3,7 @@ import { io } from 'socket.io-client';
 import { User } from '../../src/db/entities/User.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import { createTestDatabase, TEST_REDIS_ENV, uniqueQueuePrefix } from '../support/services.ts';
 import { emitAck } from '../support/socketAck.ts';
 
 describe('rate limits held in Redis', () => {
@@ -12,7 +12,7 @@ describe('rate limits held in Redis', () => {
   before(async () => {
     const env = {
       DATABASE_URL: await createTestDatabase('ratelimit'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: uniqueQueuePrefix('ratelimit'),
       RATE_LIMIT_AUTH: '5/1m',
       RATE_LIMIT_MESSAGES: '2/1m',

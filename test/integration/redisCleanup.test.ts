@@ -1,14 +1,19 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queues/redisConnections.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge } from '../support/inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
+import {
+  createTestDatabase,
+  TEST_REDIS_ENV,
+  testRedisClient,
+  uniqueQueuePrefix,
+} from '../support/services.ts';
 import { keysUnder, removeKeysUnder, TEST_KEY_NAMESPACE } from '../support/testKeys.ts';
 
 describe('Redis keys of a test run', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   before(() => {
-    redis = new Redis(TEST_REDIS_URL);
+    redis = testRedisClient();
   });
   after(() => redis.quit());
 
@@ -17,7 +22,7 @@ describe('Redis keys of a test run', () => {
     expect(prefix.startsWith(TEST_KEY_NAMESPACE)).to.equal(true);
     const edge = await startInProcessEdge({
       DATABASE_URL: await createTestDatabase('cleanup'),
-      REDIS_URL: TEST_REDIS_URL,
+      ...TEST_REDIS_ENV,
       QUEUE_PREFIX: prefix,
     });
     try {

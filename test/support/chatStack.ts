@@ -2,7 +2,7 @@ import { startWorkers } from '../../workers/startWorkers.ts';
 import type { TaskOptions } from '../../workers/tasks/index.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
+import { createTestDatabase, TEST_REDIS_ENV, uniqueQueuePrefix } from './services.ts';
 
 export interface ChatStack {
   stub: GroqStub;
@@ -25,7 +25,7 @@ export async function startChatStack(
   const stub = await GroqStub.start(stubOptions);
   const edge = await startInProcessEdge({
     DATABASE_URL: await createTestDatabase(label),
-    REDIS_URL: TEST_REDIS_URL,
+    ...TEST_REDIS_ENV,
     QUEUE_PREFIX: uniqueQueuePrefix(label),
     GROQ_API_KEY: 'test-key',
     GROQ_BASE_URL: stub.baseURL,

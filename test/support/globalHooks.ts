@@ -1,4 +1,4 @@
-import { dropTestDatabases, TEST_REDIS_URL } from './services.ts';
+import { dropTestDatabases, stopSuiteCluster, testRedisClient } from './services.ts';
 import { removeTestKeys, TEST_KEY_NAMESPACE } from './testKeys.ts';
 
 export const mochaHooks = {
@@ -8,7 +8,7 @@ export const mochaHooks = {
    */
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
-    const { remaining } = await removeTestKeys(TEST_REDIS_URL);
+    const { remaining } = await removeTestKeys(testRedisClient);
     if (remaining.length > 0) {
       throw new Error(
         `${remaining.length} Redis key(s) under ${TEST_KEY_NAMESPACE} were written after the tests ended, e.g. ${remaining.slice(0, 5).join(', ')}`,
@@ -20,4 +20,5 @@ export const mochaHooks = {
 // Throwaway databases go whatever the outcome; "exit": true in .mocharc stops leaked handles hanging CI.
 export async function mochaGlobalTeardown() {
   await dropTestDatabases();
+  await stopSuiteCluster();
 }

@@ -1,5 +1,5 @@
 import { ChildService } from './ChildService.ts';
-import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
+import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_ENV, uniqueQueuePrefix } from './services.ts';
 
 export interface ProcessStack {
   /** What both processes were started with (database, Redis, queue prefix, secret, extras). */
@@ -21,7 +21,7 @@ export async function startProcessStack(
 ): Promise<ProcessStack> {
   const env = {
     DATABASE_URL: options.env?.DATABASE_URL ?? (await createTestDatabase(label)),
-    REDIS_URL: TEST_REDIS_URL,
+    ...TEST_REDIS_ENV,
     QUEUE_PREFIX: uniqueQueuePrefix(label),
     JWT_SECRET: TEST_JWT_SECRET,
     ...options.env,

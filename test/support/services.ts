@@ -1,12 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { RedisClient, RedisTarget } from '../../src/queues/redisConnections.ts';
+import { PrivateCluster } from './privateCluster.ts';
 import { noteTestPrefix, TEST_KEY_NAMESPACE } from './testKeys.ts';
 
 /** Where the real services are: an admin connection to Postgres, and Redis. */
 export const TEST_DATABASE_ADMIN_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * `PARLEY_TEST_REDIS=cluster` (npm run test:cluster) runs the files on a Redis Cluster of the
+ * run's own (three masters, three replicas on free ports), started here before any test file
+ * reads the settings below and stopped by the run's teardown.
+ */
+export const TEST_REDIS_MODE: 'single' | 'cluster' =
+  process.env.PARLEY_TEST_REDIS === 'cluster' ? 'cluster' : 'single';
+const suiteCluster = TEST_REDIS_MODE === 'cluster' ? await PrivateCluster.start() : undefined;
+if (suiteCluster) process.on('exit', () => suiteCluster.killNow());
+
+/** The Redis settings of every edge, worker and configuration a test starts. */
+export const TEST_REDIS_ENV: { REDIS_URL: string } | { REDIS_CLUSTER_NODES: string } = suiteCluster
+  ? { REDIS_CLUSTER_NODES: suiteCluster.nodeList }
+  : { REDIS_URL: TEST_REDIS_URL };
+
+/** The same, for a RedisConnections a test makes itself. */
+export const TEST_REDIS_TARGET: RedisTarget = suiteCluster
+  ? { clusterNodes: suiteCluster.hostPorts }
+  : { url: TEST_REDIS_URL };
+
+/**
+ * A client of the test Redis (or cluster) for a test's own reads and writes; `blocking` for
+ * BullMQ's QueueEvents and workers, which require maxRetriesPerRequest null.
+ */
+export const testRedisClient = (role: 'command' | 'blocking' = 'command'): RedisClient =>
+  suiteCluster
+    ? suiteCluster.client()
+    : new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: role === 'blocking' ? null : 1 });
+
+export async function stopSuiteCluster(): Promise<void> {
+  await suiteCluster?.stop();
+}
 
 const created: string[] = [];
 

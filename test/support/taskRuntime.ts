@@ -6,7 +6,7 @@ import {
   createTestDatabase,
   TEST_EMBEDDING_ENV,
   TEST_JWT_SECRET,
-  TEST_REDIS_URL,
+  TEST_REDIS_ENV,
   uniqueQueuePrefix,
 } from './services.ts';
 
@@ -19,7 +19,7 @@ export async function openTaskRuntime(label: string, stub: GroqStub): Promise<Ru
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     DATABASE_URL: await createTestDatabase(label),
-    REDIS_URL: TEST_REDIS_URL,
+    ...TEST_REDIS_ENV,
     QUEUE_PREFIX: uniqueQueuePrefix(label),
     JWT_SECRET: TEST_JWT_SECRET,
     GROQ_API_KEY: 'test-key',

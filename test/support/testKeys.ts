@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { scanKeys } from '../../src/queues/keyScan.ts';
+import type { RedisClient } from '../../src/queues/redisConnections.ts';
 
 /**
  * Every Redis key a test run writes lives under this run's namespace (queue prefixes start with
@@ -16,23 +18,31 @@ export function noteTestPrefix(): void {
 
 const BATCH = 500;
 
-/** Every key that starts with `prefix` (SCAN in batches: never KEYS on a shared server). */
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+/**
+ * Every key that starts with `prefix`, or with `{prefix` (BullMQ's hash-tagged keys on a cluster).
+ * SCAN in batches, each master of a cluster in turn: never KEYS on a shared server.
+ */
+export async function keysUnder(redis: RedisClient, prefix: string): Promise<string[]> {
   const found: string[] = [];
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', BATCH);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
+  const escaped = prefix.replace(/[*?[\]\\{}]/g, '\\$&');
+  for (const pattern of [`${escaped}*`, `\\{${escaped}*`])
+    for await (const keys of scanKeys(redis, pattern, BATCH)) found.push(...keys);
   return found;
 }
 
-/** Unlinks every key under `prefix`, in batches; returns how many went. Never FLUSHDB: Redis is shared. */
-export async function removeKeysUnder(redis: Redis, prefix: string): Promise<number> {
+/**
+ * Unlinks every key under `prefix`; returns how many went. Never FLUSHDB: Redis is shared. One key
+ * per UNLINK on a cluster, where keys of different slots can't go in one command.
+ */
+export async function removeKeysUnder(redis: RedisClient, prefix: string): Promise<number> {
   const keys = await keysUnder(redis, prefix);
   let removed = 0;
+  if (redis instanceof Cluster) {
+    for (let start = 0; start < keys.length; start += BATCH)
+      for (const count of await Promise.all(keys.slice(start, start + BATCH).map((key) => redis.unlink(key))))
+        removed += count;
+    return removed;
+  }
   for (let start = 0; start < keys.length; start += BATCH)
     removed += await redis.unlink(...keys.slice(start, start + BATCH));
   return removed;
@@ -42,10 +52,11 @@ export async function removeKeysUnder(redis: Redis, prefix: string): Promise<num
  * Removes this run's keys, then returns those that exist again: written after the sweep by
  * something the tests left running.
  */
-export async function removeTestKeys(redisUrl: string): Promise<{ removed: number; remaining: string[] }> {
+export async function removeTestKeys(
+  connect: () => RedisClient,
+): Promise<{ removed: number; remaining: string[] }> {
   if (!written) return { removed: 0, remaining: [] };
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
+  const redis = connect();
   try {
     const removed = await removeKeysUnder(redis, TEST_KEY_NAMESPACE);
     return { removed, remaining: await keysUnder(redis, TEST_KEY_NAMESPACE) };

@@ -4,7 +4,7 @@ import { ApiClient } from './ApiClient.ts';
 import { ChildService } from './ChildService.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
-import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_URL, uniqueQueuePrefix } from './services.ts';
+import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_ENV, uniqueQueuePrefix } from './services.ts';
 import { TcpProxy } from './TcpProxy.ts';
 
 export interface Credentials {
@@ -66,7 +66,7 @@ export async function startWebStack(
   const admin = newCredentials('admin');
   const env = {
     DATABASE_URL: await createTestDatabase(label),
-    REDIS_URL: TEST_REDIS_URL,
+    ...TEST_REDIS_ENV,
     QUEUE_PREFIX: uniqueQueuePrefix(label),
     // The secret webSession.ts signs its forged tokens with, too.
     JWT_SECRET: TEST_JWT_SECRET,

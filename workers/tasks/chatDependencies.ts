@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
 import { ReplyContext } from '../../src/chat/ReplyContext.ts';
 import { ToolLoop } from '../../src/chat/ToolLoop.ts';
@@ -9,6 +8,7 @@ import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
+import type { RedisClient as Redis } from '../../src/queues/redisConnections.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
 import { type ResumePoint, type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { ConversationSummarizer } from '../../src/chat/ConversationSummarizer.ts';
 import { ConversationTitler } from '../../src/chat/ConversationTitler.ts';
 import type { QueueName } from '../../src/config.ts';
@@ -10,6 +9,7 @@ import { ReplayLogJanitor } from '../../src/maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
+import type { RedisClient as Redis } from '../../src/queues/redisConnections.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import type { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
