@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../config.ts';
 import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/entities/ModelProvider.ts';
 import type { Logger } from '../logger.ts';
+import { listenForAnnouncements } from '../queues/announcements.ts';
 import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
 import { settingsChannel } from '../settings/SettingsCache.ts';
@@ -175,18 +176,9 @@ export class ModelCatalog {
 
   /** Drops the copy whenever settings or providers change (announced on the settings channel). */
   listen(subscriber: Redis, prefix: string, logger: Logger): void {
-    const channel = settingsChannel(prefix);
-    subscriber.subscribe(channel).catch((error: Error) => {
-      logger.warn({ err: error.message }, 'provider changes not subscribed');
-    });
-    subscriber.on('message', (from: string) => {
-      if (from === channel) this.invalidate();
-    });
-    let connectedOnce = subscriber.status === 'ready';
-    subscriber.on('ready', () => {
-      if (connectedOnce) this.invalidate();
-      connectedOnce = true;
-    });
+    void listenForAnnouncements(subscriber, settingsChannel(prefix), 'provider', logger, () =>
+      this.invalidate(),
+    );
   }
 
   private builtInDefault(defaultModel: string): string {

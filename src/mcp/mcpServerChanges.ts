@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts';
+import { listenForAnnouncements } from '../queues/announcements.ts';
 import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 
 /**
@@ -22,18 +23,5 @@ export function listenForMcpServerChanges(
   logger: Logger,
   onChange: (serverId: string | null) => void,
 ): Promise<void> {
-  const channel = mcpServersChannel(prefix);
-  const subscribed = subscriber.subscribe(channel).then(
-    () => {},
-    (error: Error) => logger.warn({ err: error.message }, 'MCP server changes not subscribed'),
-  );
-  subscriber.on('message', (from: string, serverId: string) => {
-    if (from === channel) onChange(serverId);
-  });
-  let connectedOnce = subscriber.status === 'ready';
-  subscriber.on('ready', () => {
-    if (connectedOnce) onChange(null);
-    connectedOnce = true;
-  });
-  return subscribed;
+  return listenForAnnouncements(subscriber, mcpServersChannel(prefix), 'MCP server', logger, onChange);
 }

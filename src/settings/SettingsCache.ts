@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { listenForAnnouncements } from '../queues/announcements.ts';
 import type { RedisClient as Redis } from '../queues/redisConnections.ts';
 import { readSettings, type SettingValues } from './RuntimeSettings.ts';
 
@@ -63,18 +64,8 @@ export class SettingsCache {
 
   /** Drops the copy whenever a change is announced; `subscriber` becomes a subscriber connection. */
   listen(subscriber: Redis, prefix: string, logger: Logger): void {
-    const channel = settingsChannel(prefix);
-    subscriber.subscribe(channel).catch((error: Error) => {
-      logger.warn({ err: error.message }, 'settings changes not subscribed');
-    });
-    subscriber.on('message', (from: string) => {
-      if (from === channel) this.invalidate();
-    });
-    // A reconnect may have missed an announcement (ioredis subscribes again by itself).
-    let connectedOnce = subscriber.status === 'ready';
-    subscriber.on('ready', () => {
-      if (connectedOnce) this.invalidate();
-      connectedOnce = true;
-    });
+    void listenForAnnouncements(subscriber, settingsChannel(prefix), 'settings', logger, () =>
+      this.invalidate(),
+    );
   }
 }
