@@ -1,7 +1,7 @@
 import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
-import { checkRedis, type RedisClient } from '../queues/redisConnections.ts';
+import { checkRedis, type RedisClient } from '../redis/connections.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 import type { McpHealth } from './McpHealth.ts';
 

@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../config.ts';
 import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/entities/ModelProvider.ts';
 import type { Logger } from '../logger.ts';
-import { listenForAnnouncements } from '../queues/announcements.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { listenForAnnouncements } from '../redis/announcements.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { settingsChannel } from '../redis/keys.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
-import { settingsChannel } from '../settings/SettingsCache.ts';
 import { createLlmProvider } from './createLlmProvider.ts';
 import { type ChainStep, FallbackChain } from './FallbackChain.ts';
 import type { LlmError, LlmProvider } from './LlmProvider.ts';
@@ -21,7 +21,7 @@ const MAX_FALLBACKS = 3;
 
 /**
  * An unknown tokenizer may cut text finer than Llama 3's BPE: such a model's budget is its
- * context size less this share, counted with the Llama 3 tokenizer (src/chat/tokenCount.ts).
+ * context size less this share, counted with the Llama 3 tokenizer (src/llm/tokenCount.ts).
  */
 const APPROXIMATE_MARGIN = 0.25;
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { AnswerEnding } from '../chat/AnswerEnding.ts';
+import type { AnswerLifecycle } from '../answers/AnswerLifecycle.ts';
 import type { QueueName } from '../config.ts';
 import { Document } from '../db/entities/Document.ts';
 import { DocumentChunk } from '../db/entities/DocumentChunk.ts';
@@ -26,17 +26,17 @@ export interface SweepCounts {
  * `queued`/`processing` whose job (same id as the row) is gone, failed or completed, and that
  * have not changed for `graceMs`. That happens when the job's own ending could not reach the
  * database (an outage longer than its retries) or its worker died while ending it. Answers end
- * through AnswerEnding, so their tabs get chat:error; documents announce `failed`.
+ * through AnswerLifecycle, so their tabs get chat:error; documents announce `failed`.
  */
 export class StuckWorkSweeper {
   private readonly deps: {
     queues: Queues;
-    ending: AnswerEnding;
+    ending: AnswerLifecycle;
     notify: Notifier;
     logger: Logger;
   };
 
-  constructor(deps: { queues: Queues; ending: AnswerEnding; notify: Notifier; logger: Logger }) {
+  constructor(deps: { queues: Queues; ending: AnswerLifecycle; notify: Notifier; logger: Logger }) {
     this.deps = deps;
   }
 

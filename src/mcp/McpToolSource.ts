@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
 import {
   type Tool,

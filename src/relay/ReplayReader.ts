@@ -1,6 +1,7 @@
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { replayKey } from '../redis/keys.ts';
 import type { ChatTool, StreamEvent } from './events.ts';
-import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
+import { afterSeqStart, decodeEvent, FIELD } from './replayLog.ts';
 
 export interface ReplayEntry {
   id: string;

@@ -1,9 +1,10 @@
 import type { ToolCallRecord } from '../db/toolCall.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { replayKey } from '../redis/keys.ts';
 import type { RealtimeEmitter } from './emitter.ts';
 import { type ChatTool, type StreamEvent, userRoom } from './events.ts';
-import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
+import { encodeEvent, FIELD, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
 import type { TerminalEvent } from './terminalEvent.ts';
 
 export interface PublisherOptions {

@@ -1,12 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { listenForAnnouncements } from '../queues/announcements.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { listenForAnnouncements } from '../redis/announcements.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { settingsChannel } from '../redis/keys.ts';
 import { readSettings, type SettingValues } from './RuntimeSettings.ts';
-
-/** The channel an admin's change is announced on; every worker process listens to it. */
-export const settingsChannel = (prefix: string) => `${prefix}:settings:changed`;
 
 /** Tells every process that caches settings to read them again. */
 export const publishSettingsChanged = (redis: Redis, prefix: string) =>

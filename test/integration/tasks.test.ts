@@ -1,11 +1,11 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
-import { cancelFlagKey } from '../../src/chat/cancellation.ts';
-import { NO_DOCUMENTS_ANSWER } from '../../src/chat/groundedPrompt.ts';
+import { NO_DOCUMENTS_ANSWER } from '../../src/answers/context/groundedPrompt.ts';
 import { DocumentChunk } from '../../src/db/entities/DocumentChunk.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { Message } from '../../src/db/entities/Message.ts';
+import { cancelFlagKey } from '../../src/redis/keys.ts';
 import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';

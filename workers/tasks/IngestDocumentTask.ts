@@ -6,7 +6,7 @@ import type { ChunkedDocument, IngestPipeline } from '../../src/ingest/IngestPip
 import { UnreadableDocumentError } from '../../src/ingest/parseDocument.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import { findOwnDocument } from '../../src/policies/ownership.ts';
-import { USER_CANCEL_REASON } from '../../src/queues/jobCancels.ts';
+import { USER_CANCEL_REASON } from '../../src/queues/cancels.ts';
 import type { IngestDocumentPayload } from '../../src/queues/jobs.ts';
 import type { DocumentProgress } from '../../src/relay/events.ts';
 import { reconcileOwnIndex } from '../../src/retrieval/ownVectorIndex.ts';
