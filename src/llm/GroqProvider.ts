@@ -8,7 +8,8 @@ import { llmErrorForStatus, unreachableError } from './upstreamErrors.ts';
 type StreamChunk = Groq.Chat.Completions.ChatCompletionChunk;
 
 /**
- * Groq through its own SDK. The SDK retries 429 (honouring retry-after), 5xx and connection
+ * Groq through its own SDK. Built with retries (`maxRetries` > 0: the last model of a fallback
+ * chain, see FallbackChain), the SDK retries 429 (honouring retry-after), 5xx and connection
  * errors with backoff before any token arrives; once tokens flow, a failure is final here.
  * `baseURL` falls back to GROQ_BASE_URL inside the SDK, so any compatible endpoint works.
  */

@@ -45,7 +45,10 @@ export interface ModelEntry {
 /** What one answer uses: its models in fallback order and the prompt budget they all fit. */
 export interface ModelChain {
   chain: FallbackChain;
-  /** The prompt plus answer budget: the smallest of the chain's models and CHAT_CONTEXT_TOKENS. */
+  /**
+   * The prompt plus answer budget: the smallest of the chain's models (less APPROXIMATE_MARGIN
+   * for a model whose tokenizer is not Llama 3's) and CHAT_CONTEXT_TOKENS.
+   */
   contextTokens: number;
   /** Whether tools may be offered: every model of the chain takes them (a fallback may answer a step). */
   supportsTools: boolean;

@@ -12,7 +12,7 @@ export interface OpenAiCompatibleOptions {
   apiKey: string | null;
   /** Per request, first byte to last (the SDK's own timeout). */
   timeoutMs: number;
-  /** The SDK's own retries before the first byte; 0 inside a fallback chain (see FallbackChain). */
+  /** The SDK's own retries before the first byte; 0 for a model with a fallback after it (see FallbackChain). */
   maxRetries: number;
 }
 

@@ -51,7 +51,8 @@ export interface ToolCallDelta {
 
 /**
  * Whole tool calls from streamed fragments: the first fragment of a call carries its index, id
- * and name; later ones with the same index append to its arguments.
+ * and name; later ones with the same index append to its arguments (and to its name, for a
+ * server that splits that too).
  */
 export class ToolCallAssembler {
   private readonly calls = new Map<number, ToolCallRequest>();

@@ -3,8 +3,8 @@ import { LlmError } from './LlmProvider.ts';
 /**
  * What an upstream model service's failure means for the pipeline, whichever SDK reported it:
  * 401/403 (our credentials) and 400/404/422 (our request) will fail again, so they are final;
- * 429, 5xx, timeouts and lost connections may pass, so they are retryable (and a fallback model
- * may take over). The messages are ours: never the SDK's text, which may quote the request.
+ * every other status (429, 5xx and the rare rest), a failure reported inside the stream, timeouts
+ * and lost connections may pass, so they are retryable (and a fallback model may take over). The messages are ours: never the SDK's text, which may quote the request.
  */
 export function llmErrorForStatus(status: number | undefined, cause: unknown): LlmError {
   // An error without a status: one reported inside the stream.

@@ -48,7 +48,7 @@ export class TokenPublisher {
   /** Each tool call's latest state, in the order the calls started. */
   private readonly calls = new Map<string, ToolCallRecord>();
 
-  /** `resumeFrom` continues an interrupted answer's log (its text and last seq). */
+  /** `resumeFrom` continues an interrupted answer's log (its text, last seq and tool calls). */
   constructor(
     deps: { redis: Redis; emitter: RealtimeEmitter; logger: Logger },
     target: StreamTarget,

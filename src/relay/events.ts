@@ -90,5 +90,5 @@ export interface SocketData {
   userId: string;
 }
 
-/** The room each socket joins for its user once accounts exist; workers emit here. */
+/** The room every authenticated socket joins for its user; workers emit here. */
 export const userRoom = (userId: string) => `user:${userId}`;
