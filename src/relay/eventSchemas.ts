@@ -1,16 +1,50 @@
 import { z } from 'zod';
 import { citationSchema } from '../db/citation.ts';
+import {
+  clientMessageId,
+  conversationMode,
+  conversationTools,
+  documentIds,
+  messageContent,
+  modelRef,
+} from '../validation/messageFields.ts';
 
 /**
  * The payloads of the Socket.IO events, as zod schemas, so each payload's shape has one source:
  * src/relay/events.ts infers its types from these, and test/unit/realtimeDocs.test.ts checks that
- * docs/realtime.md lists exactly their fields. Server → client payloads are built by our own code
- * (nothing parses them at run time); the one client → server payload validated here is
- * `system:ping`'s: the chat events' schemas are the chat module's (src/chat/schema.ts), shared
- * with the REST routes. Depends on zod only, so the web client can import the inferred types.
+ * docs/realtime.md lists exactly their fields. Client → server payloads are parsed with these
+ * (src/realtime/); server → client payloads are built by our own code and not parsed at run time.
+ * The fields a chat turn shares with the REST routes come from src/validation/messageFields.ts.
  */
 
+/** `chat:send`: a message for a conversation, or (without `conversationId`) for a new one. */
+export const chatSendSchema = z
+  .object({
+    conversationId: z.uuid().optional(),
+    content: messageContent,
+    clientMessageId: clientMessageId.optional(),
+    mode: conversationMode.optional(),
+    documentIds: documentIds.optional(),
+    /** The new conversation's model; ignored with a conversationId. */
+    model: modelRef.optional(),
+    tools: conversationTools.optional(),
+  })
+  .strict();
+
+export const chatCancelSchema = z.object({ messageId: z.uuid() }).strict();
+
+export const chatResumeSchema = z.object({ messageId: z.uuid(), afterSeq: z.number().int().min(0) }).strict();
+
+/** `system:ping`'s nonce is echoed back, never stored, so it needs no storable-text rule. */
 export const systemPingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
+
+/** Each client → server event's payload schema, by event name (what the edge parses it with). */
+export const clientEventSchemas = {
+  'system:ping': systemPingSchema,
+  'chat:send': chatSendSchema,
+  'chat:cancel': chatCancelSchema,
+  'chat:resume': chatResumeSchema,
+} as const;
 
 /** What each client → server event's ack answers with when it succeeds (its `result`). */
 export const chatSendResultSchema = z.object({

@@ -1,12 +1,14 @@
 import type { z } from 'zod';
-import type { chatCancelSchema, chatResumeSchema, chatSendSchema } from '../chat/schema.ts';
 import type { Citation } from '../db/citation.ts';
 import type {
   chatCancelResultSchema,
+  chatCancelSchema,
   chatDoneSchema,
   chatErrorSchema,
   chatResumeResultSchema,
+  chatResumeSchema,
   chatSendResultSchema,
+  chatSendSchema,
   chatStartedSchema,
   chatTokenSchema,
   chatToolSchema,
@@ -20,8 +22,8 @@ import type {
 /**
  * The Socket.IO contract, typed once for the edge server, the worker-side emitter and clients.
  * Every client → server event takes an ack `(error, result)`. The payload types are inferred from
- * the zod schemas (the ones the edge validates client payloads with, and ./eventSchemas.ts for
- * what the server sends), so a field exists in one place.
+ * the zod schemas of ./eventSchemas.ts (the ones the edge parses client payloads with, and those
+ * of what the server sends), so a field exists in one place.
  */
 
 export interface AckError {
@@ -35,7 +37,7 @@ export type Ack<Result> = (error: AckError | null, result?: Result) => void;
 
 export type ProbeReply = z.infer<typeof probeReplySchema>;
 
-/** What `chat:send` accepts: the schema the edge validates it with (src/chat/schema.ts). */
+/** What `chat:send` accepts: the schema the edge validates it with. */
 export type ChatSendPayload = z.infer<typeof chatSendSchema>;
 export type ChatCancelPayload = z.infer<typeof chatCancelSchema>;
 export type ChatResumePayload = z.infer<typeof chatResumeSchema>;
