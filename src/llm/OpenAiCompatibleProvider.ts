@@ -20,9 +20,8 @@ export interface OpenAiCompatibleOptions {
  * Any server that speaks OpenAI's chat-completions API (vLLM, Ollama, LM Studio, OpenRouter,
  * Gemini's OpenAI endpoint), through the official `openai` client. The wire shapes are
  * chatCompletionsWire's and the chunk reading CompletionStream's, both shared with GroqProvider;
- * usage comes from the last chunk
- * (`stream_options.include_usage`). The key lives only inside the client: errors are our own
- * LlmError messages, never the SDK's.
+ * usage comes from the last chunk (`stream_options.include_usage`). The key lives only inside the
+ * client: errors are our own LlmError messages, never the SDK's.
  */
 export class OpenAiCompatibleProvider implements LlmProvider {
   readonly name = 'openai-compatible' as const;
