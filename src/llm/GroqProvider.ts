@@ -3,6 +3,7 @@ import { CompletionStream } from './CompletionStream.ts';
 import { completionParams } from './chatCompletionsWire.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
 import { LlmError } from './LlmProvider.ts';
+import { completeOnce, probeModels } from './sdkCalls.ts';
 import { readSseEvents } from './sseEvents.ts';
 import { sdkLlmError } from './upstreamErrors.ts';
 
@@ -54,23 +55,12 @@ export class GroqProvider implements LlmProvider {
   }
 
   /** Lists the models: needs a valid key and a reachable API, costs no tokens. */
-  async probe(signal?: AbortSignal): Promise<void> {
-    try {
-      await this.client.models.list({ signal, maxRetries: 0, timeout: 5_000 });
-    } catch (error) {
-      throw toLlmError(error);
-    }
+  probe(signal?: AbortSignal): Promise<void> {
+    return probeModels(this.client, signal, toLlmError);
   }
 
-  async complete(request: GenerationRequest): Promise<string> {
-    try {
-      const completion = await this.client.chat.completions.create(params(request), {
-        signal: request.signal,
-      });
-      return completion.choices[0]?.message?.content ?? '';
-    } catch (error) {
-      throw toLlmError(error);
-    }
+  complete(request: GenerationRequest): Promise<string> {
+    return completeOnce(this.client, params(request), request.signal, toLlmError);
   }
 }
 

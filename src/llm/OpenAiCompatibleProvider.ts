@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { CompletionStream } from './CompletionStream.ts';
 import { completionParams } from './chatCompletionsWire.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProvider.ts';
+import { completeOnce, probeModels } from './sdkCalls.ts';
 import { sdkLlmError } from './upstreamErrors.ts';
 
 /** Sent when the endpoint needs no key (Ollama, a local vLLM): the SDK insists on one. */
@@ -54,24 +55,13 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     return answer.ended(request.signal);
   }
 
-  async complete(request: GenerationRequest): Promise<string> {
-    try {
-      const completion = await this.client.chat.completions.create(params(request), {
-        signal: request.signal,
-      });
-      return completion.choices[0]?.message?.content ?? '';
-    } catch (error) {
-      throw toLlmError(error);
-    }
+  complete(request: GenerationRequest): Promise<string> {
+    return completeOnce(this.client, params(request), request.signal, toLlmError);
   }
 
   /** Lists the models: proves the endpoint answers and takes the key, costs no tokens. */
-  async probe(signal?: AbortSignal): Promise<void> {
-    try {
-      await this.client.models.list({ signal, maxRetries: 0, timeout: 5_000 });
-    } catch (error) {
-      throw toLlmError(error);
-    }
+  probe(signal?: AbortSignal): Promise<void> {
+    return probeModels(this.client, signal, toLlmError);
   }
 }
 
