@@ -132,7 +132,7 @@ export class IngestPipeline {
    * Parses and chunks a document. Throws UnreadableDocumentError when the file can never yield
    * text; other errors may be transient.
    */
-  async chunk(bytes: Uint8Array, mime: string): Promise<ChunkedDocument> {
+  private async chunk(bytes: Uint8Array, mime: string): Promise<ChunkedDocument> {
     const parsed = await parseDocument(bytes, kindOf(mime));
     await this.embedder.ready();
     const chunks = chunkDocument(parsed, {
@@ -144,7 +144,7 @@ export class IngestPipeline {
   }
 
   /** Embeds and stores `chunks` in order, saving progress every PROGRESS_STEP of the document. */
-  async store(
+  private async store(
     chunks: TextChunk[],
     store: ChunkStore,
     { signal, onProgress }: StoreOptions,
