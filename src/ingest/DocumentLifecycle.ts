@@ -20,6 +20,7 @@ export interface Wait {
  * owner's tabs are told (document:progress through the Notifier). The ingest job, its last failed
  * attempt and the stuck-work sweeper all end documents here, so a failed document always loses its
  * partial chunks in the same transaction, and only the ender that changed the row announces it.
+ * Each status change stamps `updatedAt` (these are native updates: the entity's hook doesn't run).
  */
 export class DocumentLifecycle {
   private readonly deps: { notify: Notifier; logger: Logger };
@@ -35,6 +36,7 @@ export class DocumentLifecycle {
       progress: 0,
       chunkCount: 0,
       error: null,
+      updatedAt: new Date(),
     });
     if (updated > 0) this.announce(target, { status: 'processing', progress: 0, chunkCount: 0 });
     return updated > 0;
@@ -56,6 +58,7 @@ export class DocumentLifecycle {
       progress: 1,
       error: null,
       ...facts,
+      updatedAt: new Date(),
     });
     if (updated > 0) this.announce(target, { status: 'ready', progress: 1, chunkCount: facts.chunkCount });
     return updated > 0;
@@ -73,7 +76,7 @@ export class DocumentLifecycle {
           const count = await tx.nativeUpdate(
             Document,
             { ...owned(target), status: { $in: UNFINISHED } },
-            { status: 'failed', error: reason },
+            { status: 'failed', error: reason, updatedAt: new Date() },
           );
           // Half-stored chunks would otherwise answer searches for a document that failed.
           if (count > 0) await tx.nativeDelete(DocumentChunk, { document: target.documentId });

@@ -71,9 +71,12 @@ describe('DocumentLifecycle: a document ends once, and its owner is told', funct
     expect(await settle(document)).to.deep.equal([]);
   });
 
-  it('starts and readies a document, announcing each step', async () => {
+  it('starts and readies a document, announcing each step and stamping each change', async () => {
     const document = await createDocument(em(), owner, { status: 'queued' });
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    await em().nativeUpdate(Document, { id: document.id }, { updatedAt: dayAgo });
     expect(await documents.start(em(), target(document))).to.equal(true);
+    expect((await stored(document)).updatedAt.getTime()).to.be.greaterThan(dayAgo.getTime());
     expect(await documents.ready(em(), target(document), { chunkCount: 4, pageCount: 2 })).to.equal(true);
     expect(await stored(document)).to.include({ status: 'ready', chunkCount: 4, pageCount: 2, error: null });
     expect((await settle(document)).map(({ status, progress }) => [status, progress])).to.deep.equal([
