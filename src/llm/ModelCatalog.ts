@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { ReadThroughCache } from '../cache/ReadThroughCache.ts';
 import type { Config } from '../config.ts';
 import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/entities/ModelProvider.ts';
 import type { Logger } from '../logger.ts';
@@ -18,6 +19,7 @@ export const OFFLINE_PROVIDER = 'offline';
 
 /** A model fails over to at most this many others. */
 const MAX_FALLBACKS = 3;
+const PROVIDERS_KEY = 'providers';
 
 /**
  * An unknown tokenizer may cut text finer than Llama 3's BPE: such a model's budget is its
@@ -66,10 +68,7 @@ export const configuredRef = (provider: string, modelId: string) => `${provider}
 export class ModelCatalog {
   private readonly config: Pick<Config, 'groq' | 'chat'>;
   private readonly secrets: SecretBox | null;
-  private readonly maxAgeMs: number;
-  private loading: Promise<ModelProvider[]> | null = null;
-  private loadedAt = 0;
-  private generation = 0;
+  private readonly cache: ReadThroughCache<ModelProvider[]>;
   /** Clients per configured provider version and retry policy: made once, reused by every answer. */
   private readonly clients = new Map<string, LlmProvider>();
   private readonly builtIn: { patient: LlmProvider; failFast: LlmProvider };
@@ -85,7 +84,7 @@ export class ModelCatalog {
   }) {
     this.config = deps.config;
     this.secrets = deps.secrets ?? null;
-    this.maxAgeMs = deps.maxAgeMs ?? 60_000;
+    this.cache = new ReadThroughCache({ maxAgeMs: deps.maxAgeMs ?? 60_000 });
     this.builtIn = deps.builtIn
       ? { patient: deps.builtIn, failFast: deps.builtIn }
       : {
@@ -173,8 +172,7 @@ export class ModelCatalog {
 
   /** Forgets the configured providers: the next read goes to the database. */
   invalidate(): void {
-    this.generation += 1;
-    this.loading = null;
+    this.cache.invalidate();
   }
 
   /** Drops the copy whenever settings or providers change (announced on the settings channel). */
@@ -255,19 +253,8 @@ export class ModelCatalog {
   }
 
   private providers(em: EntityManager): Promise<ModelProvider[]> {
-    if (this.loading && Date.now() - this.loadedAt < this.maxAgeMs) return this.loading;
-    const generation = this.generation;
-    const loading = em.fork().find(ModelProvider, {}, { orderBy: { name: 'asc' } });
-    this.loading = loading;
-    this.loadedAt = Date.now();
-    loading.then(
-      () => {
-        if (this.generation !== generation && this.loading === loading) this.loading = null;
-      },
-      () => {
-        if (this.loading === loading) this.loading = null;
-      },
+    return this.cache.get(PROVIDERS_KEY, () =>
+      em.fork().find(ModelProvider, {}, { orderBy: { name: 'asc' } }),
     );
-    return loading;
   }
 }

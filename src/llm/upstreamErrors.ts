@@ -38,3 +38,17 @@ function errorCode(cause: unknown): unknown {
 /** No answer at all: refused or dropped connection, DNS, timeout. */
 export const unreachableError = (cause: unknown) =>
   new LlmError('The model service could not be reached.', { retryable: true, cause });
+
+/** An SDK's error classes (groq-sdk and openai share their shape: a connection error, an API error with a status). */
+export interface SdkErrors {
+  APIConnectionError: abstract new (...args: never[]) => Error;
+  APIError: abstract new (...args: never[]) => Error & { status?: number };
+}
+
+/** An SDK's error reduced to what the pipeline decides on; the message never carries the key. */
+export function sdkLlmError(error: unknown, sdk: SdkErrors): LlmError {
+  if (error instanceof LlmError) return error;
+  if (error instanceof sdk.APIConnectionError) return unreachableError(error);
+  if (error instanceof sdk.APIError) return llmErrorForStatus(error.status, error);
+  return new LlmError('The model stream failed.', { retryable: true, cause: error });
+}

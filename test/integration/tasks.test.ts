@@ -181,6 +181,27 @@ describe('tasks without the stack: generate-reply and ingest-document', function
       expect(row.error).to.be.a('string').and.not.equal('');
     });
 
+    it('ends a document failed after its last attempt, its partial chunks removed', async () => {
+      const em = runtime.orm.em.fork();
+      const document = await createDocument(em, await createUser(em), {
+        status: 'processing',
+        chunks: ['half', 'stored'],
+      });
+      await tasks.ingest['ingest-document'].onFailed(
+        { userId: document.user.id, documentId: document.id },
+        new Error('connect ECONNREFUSED'),
+        context(),
+      );
+      const [row] = await em
+        .getConnection()
+        .execute('select status, error from documents where id = ?', [document.id]);
+      expect(row).to.deep.equal({
+        status: 'failed',
+        error: 'The document could not be processed. Try uploading it again later.',
+      });
+      expect(await em.count(DocumentChunk, { document: document.id })).to.equal(0);
+    });
+
     it('does nothing for a document deleted before its job ran', async () => {
       const em = runtime.orm.em.fork();
       const document = await createDocument(em, await createUser(em), { status: 'queued' });
