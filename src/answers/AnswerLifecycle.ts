@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { ResumePoint, StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
+import { OutputGate } from './OutputGate.ts';
 
 /** The calls as stored at the end: none → null; one still running when the answer ended did not finish. */
 const endedToolCalls = (calls: ToolCallRecord[]): ToolCallRecord[] | null =>
@@ -59,6 +60,9 @@ export interface AnswerLifecycleDeps {
 }
 
 /**
+ * An answer's life, in one place: it starts (pending → streaming, `begin`), its output passes the
+ * hold-until-committed gate (`gate`, src/answers/OutputGate.ts), and it ends.
+ *
  * The one place where an answer reaches a terminal status (complete, cancelled, failed, or
  * interrupted: failed with what its replay log holds) and its tabs are told. The status is written only if the answer is still unfinished, so of two
  * enders (the worker, a cancel, the sweeper) exactly one wins and only the winner publishes the
@@ -92,11 +96,7 @@ export class AnswerLifecycle {
    * streamed like a model's, so clients need no special case, and the answer completes.
    */
   async fixedAnswer(target: StreamTarget, publisher: TokenPublisher, text: string, wait?: Wait) {
-    // Only a pending answer starts: one a cancel or the sweeper ended meanwhile stays as it is.
-    const started = await this.deps
-      .em()
-      .nativeUpdate(Message, { id: target.messageId, status: 'pending' }, { status: 'streaming' });
-    if (started === 0) return false;
+    if (!(await this.begin(target, null))) return false;
     publisher.started();
     publisher.push(text);
     return this.complete(
@@ -105,6 +105,27 @@ export class AnswerLifecycle {
       { model: null, promptTokens: 0, completionTokens: 0, ttftMs: 0, latencyMs: 0, citations: [] },
       wait,
     );
+  }
+
+  /**
+   * The first step: a pending answer turns `streaming` (one statement, committed on its own), with
+   * the model asked first. False when something else ended it meanwhile (a cancel while it was
+   * queued, the sweeper): only a pending answer starts, and that ending told the tabs.
+   */
+  async begin(target: StreamTarget, model: string | null): Promise<boolean> {
+    const started = await this.deps
+      .em()
+      .nativeUpdate(
+        Message,
+        { id: target.messageId, status: 'pending' },
+        { status: 'streaming', updatedAt: new Date(), ...(model ? { model } : {}) },
+      );
+    return started > 0;
+  }
+
+  /** The gate the answer's output passes once `begin` is committed (see OutputGate). */
+  gate(publisher: TokenPublisher, startedAt?: number): OutputGate {
+    return new OutputGate(publisher, startedAt);
   }
 
   /** Ends an answer whose worker is gone, as `failed` with the text its replay log shows. */

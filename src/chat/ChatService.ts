@@ -1,6 +1,6 @@
 import { type EntityClass, type EntityProperty, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { AnswerLifecycle } from '../answers/AnswerLifecycle.ts';
+import type { AnswerLifecycle } from '../answers/AnswerLifecycle.ts';
 import { arrayLiteral } from '../db/arrayLiteral.ts';
 import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
@@ -15,7 +15,6 @@ import { JobStopper } from '../queues/JobStopper.ts';
 import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { RedisClient as Redis } from '../redis/connections.ts';
-import { ReplayReader } from '../relay/ReplayReader.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import type { ModelChoice } from './ModelChoice.ts';
 
@@ -60,6 +59,8 @@ export class ChatService {
     redis: Redis;
     logger: Logger;
     publisherFor: (target: StreamTarget) => TokenPublisher;
+    /** How an answer the edge ends itself (never enqueued, cancelled while queued) ends. */
+    lifecycle: AnswerLifecycle;
   }) {
     this.orm = deps.orm;
     this.queues = deps.queues;
@@ -68,12 +69,7 @@ export class ChatService {
     this.publisherFor = deps.publisherFor;
     this.jobs = new JobStopper(deps.queues, deps.redis);
     this.models = deps.models ?? null;
-    this.ending = new AnswerLifecycle({
-      em: () => deps.orm.em.fork(),
-      publisherFor: deps.publisherFor,
-      replay: new ReplayReader(deps.redis, deps.queues.prefix),
-      logger: deps.logger,
-    });
+    this.ending = deps.lifecycle;
   }
 
   /**

@@ -4,7 +4,7 @@ import { apiKeySealContext, ModelProvider, type ProviderModel } from '../../src/
 import { newId } from '../../src/db/ids.ts';
 import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import { settingsChannel } from '../../src/redis/keys.ts';
-import type { Runtime } from '../../src/runtime.ts';
+import type { Runtime } from '../../src/compose/runtime.ts';
 import { publishSettingsChanged } from '../../src/settings/SettingsCache.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';

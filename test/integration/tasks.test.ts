@@ -2,14 +2,15 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { NO_DOCUMENTS_ANSWER } from '../../src/answers/context/groundedPrompt.ts';
+import { composeWorker } from '../../src/compose/worker.ts';
 import { DocumentChunk } from '../../src/db/entities/DocumentChunk.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { Message } from '../../src/db/entities/Message.ts';
 import { cancelFlagKey } from '../../src/redis/keys.ts';
 import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
-import { ReplayReader } from '../../src/relay/ReplayReader.ts';
-import type { Runtime } from '../../src/runtime.ts';
+import type { ReplayReader } from '../../src/relay/ReplayReader.ts';
+import type { Runtime } from '../../src/compose/runtime.ts';
 import type { TaskContext } from '../../workers/Task.ts';
 import { createTasks, type TaskRegistry } from '../../workers/tasks/index.ts';
 import { createConversation, createDocument, createUser } from '../support/factories.ts';
@@ -32,11 +33,9 @@ describe('tasks without the stack: generate-reply and ingest-document', function
   before(async () => {
     stub = await GroqStub.start({ ttftMs: 1, tokensPerSecond: 5_000, answerTokens: 12 });
     runtime = await openTaskRuntime('tasks', stub);
-    const { config } = runtime;
-    const streamRedis = runtime.redis.create('pubsub', 'tasks-test');
-    const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
-    tasks = createTasks(runtime, { streamRedis, emitter, notify: new Notifier(emitter) });
-    replay = new ReplayReader(streamRedis, config.redis.queuePrefix);
+    const parts = await composeWorker(runtime, ['chat', 'ingest', 'maintenance'], { listen: false });
+    tasks = createTasks(parts);
+    ({ replay } = parts.relay);
   });
   beforeEach(() => stub.reset());
   after(async () => {
