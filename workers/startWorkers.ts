@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, type Worker } from 'bullmq';
+import type { Runtime } from '../src/compose/runtime.ts';
 import { composeWorker, type WorkerOptions } from '../src/compose/worker.ts';
 import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/cancels.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
-import type { Runtime } from '../src/compose/runtime.ts';
 import type { Task } from './Task.ts';
 import { createTasks } from './tasks/index.ts';
 

@@ -13,17 +13,17 @@ import { Mailer } from '../mail/Mailer.ts';
 import { ReplayLogJanitor } from '../maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../maintenance/StuckWorkSweeper.ts';
-import { createMcpToolSource } from './mcpToolSource.ts';
 import { CancelFlags } from '../queues/cancels.ts';
 import type { RealtimeEmitter } from '../relay/emitter.ts';
 import { DocumentRetriever } from '../retrieval/DocumentRetriever.ts';
 import { HistorySearch } from '../retrieval/HistorySearch.ts';
 import { MessageIndexer } from '../retrieval/MessageIndexer.ts';
-import type { Runtime } from './runtime.ts';
 import { SettingsCache } from '../settings/SettingsCache.ts';
 import type { ToolSource } from '../tools/Tool.ts';
 import { ToolCatalog } from '../tools/ToolCatalog.ts';
+import { createMcpToolSource } from './mcpToolSource.ts';
 import { createLifecycle, createRelay, type Relay } from './relay.ts';
+import type { Runtime } from './runtime.ts';
 
 /** What a worker process may change in its parts (tests, and tools beyond the built-in ones). */
 export interface WorkerOptions {

@@ -1,6 +1,6 @@
 import { type Job, QueueEvents } from 'bullmq';
-import type { QueueName } from '../../src/config.ts';
 import type { Runtime } from '../../src/compose/runtime.ts';
+import type { QueueName } from '../../src/config.ts';
 
 /**
  * Waits (on BullMQ's queue events, not on time) until a job is finished, and returns its

@@ -109,7 +109,9 @@ describe('layering: the import graph', () => {
 
   it(`lets only the key map (${KEY_MAP}) build a Redis key or channel name`, () => {
     expect(keyNamesOutsideKeyMap(sources)).to.deep.equal([]);
-    for (const text of ['const key = `${this.prefix}:locks:${id}`;', 'const tag = `{${prefix}}`;'])
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: planted source text, not a template
+    const plants = ['const key = `${this.prefix}:locks:${id}`;', 'const tag = `{${prefix}}`;'];
+    for (const text of plants)
       expect(keyNamesOutsideKeyMap(plantedSource(sources, 'src/relay/Planted.ts', text))).to.deep.equal([
         'src/relay/Planted.ts:1: builds a Redis name',
       ]);
