@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
 import { Metrics } from './metrics/Metrics.ts';
 import { Shutdown } from './process/Shutdown.ts';
 import { Queues } from './queues/Queues.ts';
-import { RedisConnections } from './queues/redisConnections.ts';
+import { RedisConnections } from './redis/connections.ts';
 import { SecretBox } from './secrets/SecretBox.ts';
 
 /** What edge and workers share in one process: settings, logs, the database, Redis and the queues. */

@@ -4,7 +4,7 @@ import type { QueueName } from '../src/config.ts';
 import { ModelCatalog } from '../src/llm/ModelCatalog.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { createMcpToolSource } from '../src/mcp/createMcpToolSource.ts';
-import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
+import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/cancels.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
 import { createRealtimeEmitter } from '../src/relay/emitter.ts';
 import { Notifier } from '../src/relay/Notifier.ts';
@@ -74,7 +74,7 @@ export async function startWorkers(
       },
       {
         connection: redis.create('blocking', `worker:${queueName}`),
-        prefix: config.redis.bullmqPrefix,
+        prefix: runtime.queues.bullmqPrefix,
         concurrency: config.workers.concurrency[queueName],
         lockDuration: config.workers.lockMs,
         stalledInterval: config.workers.lockMs,

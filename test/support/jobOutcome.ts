@@ -12,7 +12,7 @@ export async function jobFinished(runtime: Runtime, queue: QueueName, job: Job |
   if (!found) throw new Error(`no ${queue} job ${String(job)}`);
   const events = new QueueEvents(queue, {
     connection: runtime.redis.create('blocking', 'events'),
-    prefix: runtime.config.redis.bullmqPrefix,
+    prefix: runtime.queues.bullmqPrefix,
   });
   try {
     await events.waitUntilReady();

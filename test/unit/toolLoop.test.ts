@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { expect } from 'chai';
 import { z } from 'zod';
-import { type ToolActivity, ToolLoop, type ToolLoopRequest } from '../../src/chat/ToolLoop.ts';
+import { type ToolActivity, ToolLoop, type ToolLoopRequest } from '../../src/answers/ToolLoop.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from '../../src/llm/LlmProvider.ts';
 import { createLogger } from '../../src/logger.ts';
 import { defineTool } from '../../src/tools/defineTool.ts';

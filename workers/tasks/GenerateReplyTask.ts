@@ -1,13 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UnrecoverableError } from 'bullmq';
-import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey, USER_CANCEL_REASON } from '../../src/chat/cancellation.ts';
-import { citedIn, passageCitations } from '../../src/chat/groundedPrompt.ts';
-import type { ReplyPlan } from '../../src/chat/ReplyContext.ts';
-import { countTokens } from '../../src/chat/tokenCount.ts';
+import { USER_CANCEL_REASON } from '../../src/queues/cancels.ts';
+import { cancelFlagKey } from '../../src/redis/keys.ts';
+
+const CANCEL_FLAG_TTL_SECONDS = 3_600;
+
+import { citedIn, passageCitations } from '../../src/answers/context/groundedPrompt.ts';
+import type { ReplyPlan } from '../../src/answers/context/ReplyContext.ts';
 import type { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
 import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailableError.ts';
 import { LlmError } from '../../src/llm/LlmProvider.ts';
+import { countTokens } from '../../src/llm/tokenCount.ts';
 import type { Logger } from '../../src/logger.ts';
 import { embedJobId, type GenerateReplyPayload, summaryJobId, titleJobId } from '../../src/queues/jobs.ts';
 import type { StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
@@ -18,7 +22,7 @@ import type { ChatDependencies } from './chatDependencies.ts';
 
 /**
  * Fills one assistant message: plans its context (ReplyContext), streams the model's answer
- * through the relay, and ends it through AnswerEnding — always in a terminal status, its tabs
+ * through the relay, and ends it through AnswerLifecycle — always in a terminal status, its tabs
  * told. Idempotent by message id: a finished message is never answered twice, and an answer that
  * was interrupted after tokens went out ends `failed` with its partial text instead of restarting.
  */

@@ -1,6 +1,6 @@
-import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
-import { ReplyContext } from '../../src/chat/ReplyContext.ts';
-import { ToolLoop } from '../../src/chat/ToolLoop.ts';
+import { AnswerLifecycle } from '../../src/answers/AnswerLifecycle.ts';
+import { ReplyContext } from '../../src/answers/context/ReplyContext.ts';
+import { ToolLoop } from '../../src/answers/ToolLoop.ts';
 import type { Config } from '../../src/config.ts';
 import type { Orm } from '../../src/db/orm.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
@@ -8,7 +8,7 @@ import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Metrics } from '../../src/metrics/Metrics.ts';
 import type { Queues } from '../../src/queues/Queues.ts';
-import type { RedisClient as Redis } from '../../src/queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../../src/redis/connections.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { ReplayReader } from '../../src/relay/ReplayReader.ts';
 import { type ResumePoint, type StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
@@ -32,15 +32,15 @@ export class ChatDependencies {
   readonly replay: ReplayReader;
   readonly metrics: Metrics;
   readonly retriever: DocumentRetriever;
-  /** Where every answer ends (see src/chat/AnswerEnding.ts). */
-  readonly ending: AnswerEnding;
-  /** What every answer's prompt is made of (see src/chat/ReplyContext.ts). */
+  /** Where every answer ends (see src/chat/AnswerLifecycle.ts). */
+  readonly ending: AnswerLifecycle;
+  /** What every answer's prompt is made of (see src/answers/context/ReplyContext.ts). */
   readonly context: ReplyContext;
   /** The runtime settings, read once per process until an admin changes one. */
   readonly settings: SettingsCache;
   /** The tools an answer may call: built-in ones and those of the tool sources. */
   readonly tools: ToolCatalog;
-  /** Model calls and tool calls until the answer is written (see src/chat/ToolLoop.ts). */
+  /** Model calls and tool calls until the answer is written (see src/answers/ToolLoop.ts). */
   readonly loop: ToolLoop;
 
   constructor(deps: {
@@ -85,7 +85,7 @@ export class ChatDependencies {
       em: () => deps.orm.em.fork(),
       logger: deps.logger,
     });
-    this.ending = new AnswerEnding({
+    this.ending = new AnswerLifecycle({
       em: () => deps.orm.em.fork(),
       publisherFor: (target, resumeFrom) => this.publisher(target, resumeFrom),
       replay: this.replay,

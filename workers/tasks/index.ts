@@ -1,5 +1,5 @@
-import { ConversationSummarizer } from '../../src/chat/ConversationSummarizer.ts';
-import { ConversationTitler } from '../../src/chat/ConversationTitler.ts';
+import { ConversationSummarizer } from '../../src/answers/ConversationSummarizer.ts';
+import { ConversationTitler } from '../../src/answers/ConversationTitler.ts';
 import type { QueueName } from '../../src/config.ts';
 import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
@@ -9,7 +9,7 @@ import { ReplayLogJanitor } from '../../src/maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
 import type { JobCatalog } from '../../src/queues/jobs.ts';
-import type { RedisClient as Redis } from '../../src/queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../../src/redis/connections.ts';
 import type { RealtimeEmitter } from '../../src/relay/emitter.ts';
 import type { Notifier } from '../../src/relay/Notifier.ts';
 import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';

@@ -3,11 +3,11 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
 import type { ToolCallRecord } from '../db/toolCall.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
+import { countTokens } from '../llm/tokenCount.ts';
 import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { ResumePoint, StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
-import { countTokens } from './tokenCount.ts';
 
 /** The calls as stored at the end: none → null; one still running when the answer ended did not finish. */
 const endedToolCalls = (calls: ToolCallRecord[]): ToolCallRecord[] | null =>
@@ -49,7 +49,7 @@ type AnswerEnd =
   | ({ status: 'cancelled' } & Usage)
   | ({ status: 'failed' } & Failure);
 
-export interface AnswerEndingDeps {
+export interface AnswerLifecycleDeps {
   /** A fresh entity manager for each write (the caller's may hold a broken connection's state). */
   em: () => EntityManager;
   publisherFor: (target: StreamTarget, resumeFrom?: ResumePoint) => TokenPublisher;
@@ -65,10 +65,10 @@ export interface AnswerEndingDeps {
  * final event. A write that meets a database outage waits for the database (up to `maxWaitMs`),
  * so an answer never stays `streaming` because Postgres blinked while it ended.
  */
-export class AnswerEnding {
-  private readonly deps: AnswerEndingDeps;
+export class AnswerLifecycle {
+  private readonly deps: AnswerLifecycleDeps;
 
-  constructor(deps: AnswerEndingDeps) {
+  constructor(deps: AnswerLifecycleDeps) {
     this.deps = deps;
   }
 
