@@ -4,6 +4,7 @@ import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/en
 import type { Logger } from '../logger.ts';
 import { listenForAnnouncements } from '../queues/announcements.ts';
 import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { Redactor } from '../secrets/Redactor.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
 import { settingsChannel } from '../settings/SettingsCache.ts';
 import { createLlmProvider } from './createLlmProvider.ts';
@@ -49,6 +50,8 @@ export interface ModelChain {
   contextTokens: number;
   /** Whether tools may be offered: every model of the chain takes them (a fallback may answer a step). */
   supportsTools: boolean;
+  /** Hides every model provider's key (the built-in one's too) in text from outside (tool results). */
+  redactor: Redactor;
 }
 
 export const configuredRef = (provider: string, modelId: string) => `${provider}:${modelId}`;
@@ -160,6 +163,7 @@ export class ModelCatalog {
       chain: new FallbackChain(steps, onFallback),
       contextTokens,
       supportsTools: models.every((model) => model.supportsTools),
+      redactor: this.keys(providers),
     };
   }
 
@@ -238,6 +242,11 @@ export class ModelCatalog {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /** Every key Parley sends to a model service: none may come back through a tool. */
+  private keys(providers: ModelProvider[]): Redactor {
+    return Redactor.of([this.config.groq.apiKey, ...providers.map((provider) => this.apiKeyOf(provider))]);
   }
 
   /** The provider's key, or none when it can't be opened (the secret changed): it answers 401 until set again. */

@@ -111,6 +111,7 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
       temperature: settings.temperature,
       maxTokens,
       tools,
+      redactor: models.redactor,
       maxToolSteps: settings.maxToolSteps,
       signal: AbortSignal.any([signal, own.signal]),
       ...target,
