@@ -138,6 +138,7 @@ export class ReplyRun {
       temperature: settings.temperature,
       maxTokens,
       tools,
+      redactor: models.redactor,
       maxToolSteps: settings.maxToolSteps,
       signal: AbortSignal.any([signal, own.signal]),
       ...target,

@@ -6,6 +6,7 @@ import { RefreshTokens } from '../auth/RefreshTokens.ts';
 import { ChatService } from '../chat/ChatService.ts';
 import { ModelChoice } from '../chat/ModelChoice.ts';
 import { DocumentLibrary } from '../documents/DocumentLibrary.ts';
+import { environmentSecrets, knownSecrets } from '../health/knownSecrets.ts';
 import { LlmHealth } from '../health/LlmHealth.ts';
 import { McpHealth } from '../health/McpHealth.ts';
 import { Readiness } from '../health/Readiness.ts';
@@ -108,6 +109,8 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       embedder: runtime.embedderHealth,
       llm: new LlmHealth(createLlmProvider(config)),
       mcp: mcpHealth,
+      secrets: () => knownSecrets(orm.em.fork(), secrets, config.groq.apiKey),
+      fallbackSecrets: environmentSecrets(config.groq.apiKey),
     }),
   );
   // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own

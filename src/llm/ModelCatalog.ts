@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { listenForAnnouncements } from '../redis/announcements.ts';
 import type { RedisClient as Redis } from '../redis/connections.ts';
 import { settingsChannel } from '../redis/keys.ts';
+import { Redactor } from '../secrets/Redactor.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
 import { createLlmProvider } from './createLlmProvider.ts';
 import { type ChainStep, FallbackChain } from './FallbackChain.ts';
@@ -54,6 +55,8 @@ export interface ModelChain {
   contextTokens: number;
   /** Whether tools may be offered: every model of the chain takes them (a fallback may answer a step). */
   supportsTools: boolean;
+  /** Hides every model provider's key (the built-in one's too) in text from outside (tool results). */
+  redactor: Redactor;
 }
 
 export const configuredRef = (provider: string, modelId: string) => `${provider}:${modelId}`;
@@ -162,6 +165,7 @@ export class ModelCatalog {
       chain: new FallbackChain(steps, onFallback),
       contextTokens,
       supportsTools: models.every((model) => model.supportsTools),
+      redactor: this.keys(providers),
     };
   }
 
@@ -239,6 +243,11 @@ export class ModelCatalog {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /** Every key Parley sends to a model service: none may come back through a tool. */
+  private keys(providers: ModelProvider[]): Redactor {
+    return Redactor.of([this.config.groq.apiKey, ...providers.map((provider) => this.apiKeyOf(provider))]);
   }
 
   /** The provider's key, or none when it can't be opened (the secret changed): it answers 401 until set again. */

@@ -14,7 +14,7 @@ import {
   type ToolSource,
 } from '../tools/Tool.ts';
 import { McpClientPool } from './McpClientPool.ts';
-import { type McpServerConfig, readMcpServers } from './McpServerConfig.ts';
+import { headerRedactor, type McpServerConfig, readMcpServers } from './McpServerConfig.ts';
 import { describeFailure, isTimeout, McpUnavailableError } from './mcpFailure.ts';
 import { listenForMcpServerChanges } from './mcpServerChanges.ts';
 import { type McpCallResult, McpToolError, toToolOutcome } from './mcpToolOutcome.ts';
@@ -253,16 +253,19 @@ export class McpToolSource extends EventEmitter implements ToolSource {
       tools.map((tool) => tool.name),
     );
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    // The server's own texts go to the model: a description or schema may quote a header too.
+    const redactor = headerRedactor(server);
     const offered: Tool[] = [];
     for (const [exposed, original] of names) {
       if (!isEnabled(server, original)) continue;
       const info = byName.get(original)!;
-      const about = (info.description ?? '').trim() || original;
+      const about = redactor.redact((info.description ?? '').trim()) || original;
       offered.push({
         name: exposed,
         description: `[${server.name}] ${about}`.slice(0, MAX_DESCRIPTION_CHARS),
-        parameters: modelParameters(info.inputSchema ?? {}),
+        parameters: modelParameters(redactor.redactDeep(info.inputSchema ?? {})),
         timeoutMs: server.timeoutMs,
+        redactor,
         execute: (args, context) => this.call(server.id, exposed, original, args, context),
       });
     }
@@ -296,7 +299,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
           timeout: server.timeoutMs,
         }),
       );
-      return toToolOutcome(server.name, original, result as McpCallResult);
+      return toToolOutcome(server.name, original, result as McpCallResult, headerRedactor(server));
     } catch (error) {
       if (context.signal.aborted || error instanceof McpToolError) throw error;
       if (error instanceof McpUnavailableError) {
