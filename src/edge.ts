@@ -27,6 +27,9 @@ import { TokenPublisher } from './relay/TokenPublisher.ts';
 import { HistorySearch } from './retrieval/HistorySearch.ts';
 import type { Runtime } from './runtime.ts';
 
+/** How long a request that ends an answer waits for the relay's Redis to take the end. */
+const EDGE_FINISH_WAIT_MS = 500;
+
 export interface Edge {
   app: Koa;
   server: Server;
@@ -60,6 +63,9 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       new TokenPublisher({ redis: relayRedis, emitter, logger }, target, {
         prefix: config.redis.queuePrefix,
         ...config.stream,
+        // The edge ends only answers that never started, inside a request: it must not wait out
+        // a Redis failover (the relay connection queues meanwhile); the end is sent when it's back.
+        finishWaitMs: EDGE_FINISH_WAIT_MS,
       }),
   });
   const replay = new ReplayReader(commands, config.redis.queuePrefix);
