@@ -16,6 +16,7 @@ import { createLlmProvider } from './llm/createLlmProvider.ts';
 import { ModelCatalog } from './llm/ModelCatalog.ts';
 import { McpServerRegistry } from './mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from './metrics/queueGauges.ts';
+import { FetchHeartbeats } from './queues/FetchHeartbeats.ts';
 import { RateLimiter } from './rateLimit/RateLimiter.ts';
 import { Presence } from './realtime/Presence.ts';
 import { createRealtimeServer } from './realtime/server.ts';
@@ -118,6 +119,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       embedder: runtime.embedderHealth,
       llm: new LlmHealth(createLlmProvider(config)),
       mcp: mcpHealth,
+      heartbeats: new FetchHeartbeats(commands, config.redis.bullmqPrefix),
     }),
   );
   // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own
