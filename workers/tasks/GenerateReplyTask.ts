@@ -10,6 +10,7 @@ import { EmbedderUnavailableError } from '../../src/embeddings/EmbedderUnavailab
 import { LlmError } from '../../src/llm/LlmProvider.ts';
 import type { Logger } from '../../src/logger.ts';
 import { embedJobId, type GenerateReplyPayload, summaryJobId, titleJobId } from '../../src/queues/jobs.ts';
+import { retryEnqueue } from '../../src/queues/retryEnqueue.ts';
 import type { StreamTarget, TokenPublisher } from '../../src/relay/TokenPublisher.ts';
 import type { SettingValues } from '../../src/settings/RuntimeSettings.ts';
 import type { Tool } from '../../src/tools/Tool.ts';
@@ -248,24 +249,31 @@ export class GenerateReplyTask extends Task<GenerateReplyPayload> {
   /** Follow-up work of a finished answer: a title for a new conversation, search embeddings of the turn. */
   private afterComplete(payload: GenerateReplyPayload, conversation: Conversation, logger: Logger) {
     const { queues } = this.deps;
+    // Retried while Redis is away (a failover); nobody waits for them.
     if (!conversation.title) {
-      queues
-        .add(
-          'chat',
-          'generate-title',
-          { userId: payload.userId, conversationId: conversation.id },
-          { jobId: titleJobId(conversation.id) },
-        )
-        .catch((error: Error) => logger.warn({ err: error.message }, 'title not enqueued'));
+      void retryEnqueue(
+        () =>
+          queues.add(
+            'chat',
+            'generate-title',
+            { userId: payload.userId, conversationId: conversation.id },
+            { jobId: titleJobId(conversation.id) },
+          ),
+        'title',
+        logger,
+      );
     }
-    queues
-      .add(
-        'ingest',
-        'embed-messages',
-        { userId: payload.userId, messageId: payload.messageId },
-        { jobId: embedJobId(payload.messageId) },
-      )
-      .catch((error: Error) => logger.warn({ err: error.message }, 'message embedding not enqueued'));
+    void retryEnqueue(
+      () =>
+        queues.add(
+          'ingest',
+          'embed-messages',
+          { userId: payload.userId, messageId: payload.messageId },
+          { jobId: embedJobId(payload.messageId) },
+        ),
+      'message embedding',
+      logger,
+    );
   }
 
   /**

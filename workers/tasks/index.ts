@@ -5,6 +5,7 @@ import { IngestPipeline } from '../../src/ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
 import { Mailer } from '../../src/mail/Mailer.ts';
+import { FollowUpRepair } from '../../src/maintenance/FollowUpRepair.ts';
 import { ReplayLogJanitor } from '../../src/maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../../src/maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../../src/maintenance/StuckWorkSweeper.ts';
@@ -67,7 +68,13 @@ export function createTasks(
     settings,
     ...stream,
   });
-  const sweeper = new StuckWorkSweeper({ queues, ending: chat.ending, notify, logger });
+  const sweeper = new StuckWorkSweeper({
+    queues,
+    ending: chat.ending,
+    notify,
+    logger,
+    followUps: new FollowUpRepair({ queues, logger }),
+  });
   const publicUrl = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
   const mailer = new Mailer(config.smtpUrl, `Parley <no-reply@${new URL(publicUrl).hostname}>`, logger);
   return {
