@@ -2,7 +2,8 @@ import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import { type FetchHeartbeats, FORGET_AFTER_MS } from '../queues/FetchHeartbeats.ts';
 import type { Queues } from '../queues/Queues.ts';
-import { checkRedis, type RedisClient } from '../queues/redisConnections.ts';
+import { checkRedis, type RedisClient } from '../redis/connections.ts';
+import { checkError } from './checkError.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 import type { McpHealth } from './McpHealth.ts';
 
@@ -158,17 +159,10 @@ async function runCheck(check: Check): Promise<CheckResult> {
     const details = await Promise.race([check(), deadline]);
     return { status: 'ok', latencyMs: elapsed(started), ...(details ? { details } : {}) };
   } catch (error) {
-    return { status: 'fail', latencyMs: elapsed(started), error: oneLine(error) };
+    return { status: 'fail', latencyMs: elapsed(started), error: checkError(error) };
   } finally {
     clearTimeout(timer);
   }
 }
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
-
-/** First line of the message, with anything URL-shaped (it may carry credentials) removed. */
-const oneLine = (error: unknown) =>
-  String((error as Error)?.message ?? error)
-    .split('\n')[0]!
-    .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '<url>')
-    .slice(0, 200);

@@ -3,7 +3,7 @@ import { McpServerRegistration } from '../db/entities/McpServerRegistration.ts';
 import { newId } from '../db/ids.ts';
 import { conflict, notFound } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
 import { type McpServerConfig, sealHeaders, toServerConfig } from './McpServerConfig.ts';
 import { publishMcpServerChanged } from './mcpServerChanges.ts';

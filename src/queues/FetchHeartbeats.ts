@@ -1,4 +1,4 @@
-import type { RedisClient } from './redisConnections.ts';
+import type { RedisClient } from '../redis/connections.ts';
 
 /** Beats older than this are dropped when a worker beats (the set stays small). */
 export const FORGET_AFTER_MS = 3_600_000;

@@ -108,7 +108,7 @@ describe('workers: a fetch loop that stops for good', function () {
     });
     closing.push({ close: () => edge.stop() });
     const api = new ApiClient(edge.url);
-    const prefix = edge.runtime.config.redis.bullmqPrefix;
+    const prefix = edge.runtime.queues.bullmqPrefix;
     // Not replaced: the worker stays registered (its connections open) and stops beating.
     const watched = new WatchedWorkers({
       create: workerFactory(

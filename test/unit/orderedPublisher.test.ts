@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Cluster } from 'ioredis';
-import { orderedPublisher } from '../../src/relay/orderedPublisher.ts';
+import { orderedPublisher } from '../../src/redis/cluster.ts';
 
 /**
  * The interleaving a failover makes, step by step: messages sent to a master that dies are

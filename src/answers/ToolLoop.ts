@@ -56,15 +56,21 @@ export interface ToolLoopRequest {
   messageId: string;
   /** Citations the answer holds before any tool runs (a grounded answer's passages). */
   citationOffset: number;
+  /** Where the answer's text and tool activity go: the answer's output gate (src/answers/OutputGate.ts). */
+  output: AnswerOutput;
+}
+
+/** What the loop writes to: tokens and tool activity, straight on to the relay. */
+export interface AnswerOutput {
   /**
    * Resolves once output may leave (the answer is marked `streaming`); false: it must not, and the
    * loop ends as aborted. Tools never run before it resolves true: a tool event is output.
    */
-  outputAllowed: Promise<boolean>;
+  readonly allowed: Promise<boolean>;
   /** A token of answer text, from whichever step the model writes it in. */
-  onToken: (delta: string) => void;
+  token(delta: string): void;
   /** A call started or ended. */
-  onTool: (activity: ToolActivity) => void;
+  tool(activity: ToolActivity): void;
 }
 
 export interface ToolLoopResult {
@@ -125,7 +131,7 @@ export class ToolLoop {
     let withdrawn = false;
     const text = (delta: string) => {
       written += delta;
-      request.onToken(delta);
+      request.output.token(delta);
     };
 
     for (;;) {
@@ -187,7 +193,7 @@ export class ToolLoop {
       if (calls.length === 0) return end(false);
 
       // Tool events are output: none leaves (and no tool runs) before the answer is `streaming`.
-      if (!(await request.outputAllowed) || request.signal.aborted) return end(true);
+      if (!(await request.output.allowed) || request.signal.aborted) return end(true);
       const toolsStartedAt = performance.now();
       const outcomes = await Promise.all(
         calls.map((call) => this.call(call, byName.get(call.name), request, citations.length)),
@@ -214,10 +220,10 @@ export class ToolLoop {
       name: call.name,
       arguments: cap(call.arguments, MAX_SHOWN_ARGUMENT_CHARS),
     };
-    request.onTool({ ...shown, status: 'running' });
+    request.output.tool({ ...shown, status: 'running' });
     const startedAt = performance.now();
     const ended = (status: 'complete' | 'error', summary: string) =>
-      request.onTool({
+      request.output.tool({
         ...shown,
         status,
         summary: cap(summary, MAX_SUMMARY_CHARS),
