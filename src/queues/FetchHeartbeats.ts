@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/connections.ts';
+import { fetchHeartbeatsKey } from '../redis/keys.ts';
 
 /** Beats older than this are dropped when a worker beats (the set stays small). */
 export const FORGET_AFTER_MS = 3_600_000;
@@ -21,7 +22,7 @@ export class FetchHeartbeats {
 
   /** Next to the queue's own keys (BullMQ's prefix: on a cluster, the queues' slot). */
   private key(queue: string): string {
-    return `${this.prefix}:${queue}:fetching`;
+    return fetchHeartbeatsKey(this.prefix, queue);
   }
 
   /** True when the queue's Redis (its master, on a cluster) answers: a stalled loop is then a hang. */
