@@ -5,7 +5,9 @@ import { composeWorker, type WorkerOptions } from '../src/compose/worker.ts';
 import type { QueueName } from '../src/config.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
 import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/cancels.ts';
+import { FetchHeartbeats } from '../src/queues/FetchHeartbeats.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
+import { WatchedWorkers, type WatchOptions } from '../src/queues/WatchedWorkers.ts';
 import type { Task } from './Task.ts';
 import { createTasks } from './tasks/index.ts';
 
@@ -18,7 +20,7 @@ import { createTasks } from './tasks/index.ts';
 export async function startWorkers(
   runtime: Runtime,
   queueNames: QueueName[],
-  options: WorkerOptions = {},
+  options: WorkerOptions & { watch?: WatchOptions } = {},
 ): Promise<Worker[]> {
   const { config, logger, orm, redis, shutdown } = runtime;
   // Answers retrieve from documents and ingestion embeds them: load and check the model first.
@@ -28,7 +30,7 @@ export async function startWorkers(
   const { notify } = parts.relay;
   const tasks = createTasks(parts);
 
-  const workers = queueNames.map((queueName) => {
+  const createWorker = (queueName: QueueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive
     // through Redis (an old or foreign producer), so the lookup may miss.
     const queueTasks: Partial<Record<string, Task<unknown>>> = tasks[queueName];
@@ -93,7 +95,16 @@ export async function startWorkers(
     });
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
     return worker;
+  };
+  // A worker whose fetch loop stalls (seen after Redis Cluster failovers) is replaced; each loop
+  // that moves writes a heartbeat, which readiness reads.
+  const watched = new WatchedWorkers({
+    create: (queue) => createWorker(queue as QueueName),
+    heartbeats: new FetchHeartbeats(redis.create('command', 'fetch-heartbeats'), runtime.queues.bullmqPrefix),
+    logger,
+    options: options.watch,
   });
+  watched.start(queueNames);
 
   if (queueNames.includes('maintenance')) {
     scheduleMaintenance(runtime.queues, config).catch((error: Error) =>
@@ -104,21 +115,23 @@ export async function startWorkers(
   // A cancel published by any edge reaches every worker; the one holding the job aborts it
   // (cancelJob is a no-op for a job this worker doesn't run).
   subscribeToCancels(redis.create('pubsub', 'cancel-subscriber'), config.redis.queuePrefix, (jobId) => {
-    for (const worker of workers) worker.cancelJob(jobId, USER_CANCEL_REASON);
+    for (const worker of watched.all()) worker.cancelJob(jobId, USER_CANCEL_REASON);
   });
 
-  shutdown.add('intake', 'workers', () =>
-    Promise.all(
-      workers.map(async (worker) => {
+  shutdown.add('intake', 'workers', () => {
+    watched.stop();
+    return Promise.all(
+      watched.all().map(async (worker) => {
         const drained = worker.close().then(() => true);
         const inTime = await Promise.race([drained, sleep(config.workers.shutdownTimeoutMs, false)]);
         if (!inTime) {
           logger.warn({ queue: worker.name }, 'running jobs did not finish in time; handing them back');
-          await worker.close(true);
+          // A worker retired for a stalled loop may never close: its connections close after this.
+          await Promise.race([worker.close(true), sleep(config.workers.shutdownTimeoutMs)]);
         }
       }),
-    ),
-  );
+    );
+  });
   logger.info({ queues: queueNames }, 'workers started');
-  return workers;
+  return watched.all();
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import { embedJobId, type JobName, type JobPayload, summaryJobId, titleJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
+import { retryEnqueue } from '../queues/retryEnqueue.ts';
 
 /** Whose answer the follow-ups are for. */
 export interface FollowUpTarget {
@@ -13,7 +14,8 @@ export interface FollowUpTarget {
  * The work an answer leaves behind, declared once: a title for a new conversation and search
  * embeddings of the turn once an answer completes, and a summary when older turns fell out of the
  * prompt. Each is a job of the catalog (src/queues/jobs.ts) with an id of its own, so enqueueing
- * one twice is a no-op. Nobody waits for them: a failed enqueue is logged and the answer stands.
+ * one twice is a no-op. Nobody waits for them: a failed enqueue is retried for a while (retryEnqueue),
+ * the answer stands meanwhile, and the stuck-work sweep recreates a lost one (FollowUpRepair).
  */
 export class FollowUps {
   private readonly queues: Queues;
@@ -55,8 +57,7 @@ export class FollowUps {
     jobId: string,
     { logger, what }: { logger: Logger; what: string },
   ): void {
-    this.queues
-      .add(queue, name, payload, { jobId })
-      .catch((error: Error) => logger.warn({ err: error.message }, `${what} not enqueued`));
+    // Retried while Redis is away (a failover); the stuck-work sweep recreates what still fails.
+    void retryEnqueue(() => this.queues.add(queue, name, payload, { jobId }), what, logger);
   }
 }

@@ -17,6 +17,7 @@ import { createLlmProvider } from '../llm/createLlmProvider.ts';
 import { ModelCatalog } from '../llm/ModelCatalog.ts';
 import { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from '../metrics/queueGauges.ts';
+import { FetchHeartbeats } from '../queues/FetchHeartbeats.ts';
 import { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import { Presence } from '../realtime/Presence.ts';
 import { createRealtimeServer } from '../realtime/server.ts';
@@ -25,6 +26,9 @@ import type { RealtimeServer } from '../realtime/types.ts';
 import { HistorySearch } from '../retrieval/HistorySearch.ts';
 import { createLifecycle, createRelay } from './relay.ts';
 import type { Runtime } from './runtime.ts';
+
+/** How long a request that ends an answer waits for the relay's Redis to take the end. */
+const EDGE_FINISH_WAIT_MS = 500;
 
 export interface Edge {
   app: Koa;
@@ -44,7 +48,12 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
   // Answers the edge ends itself (cancelled while queued, not enqueued) publish on a pub/sub
   // connection; replays are read on the fail-fast command connection.
-  const relay = createRelay(runtime, redis.create('pubsub', 'edge-relay'), { read: commands });
+  const relay = createRelay(runtime, redis.create('pubsub', 'edge-relay'), {
+    read: commands,
+    // The edge ends only answers that never started, inside a request: it must not wait out a
+    // Redis failover (the relay connection queues meanwhile); the end is sent when it's back.
+    finishWaitMs: EDGE_FINISH_WAIT_MS,
+  });
   // The edge reads the configured providers per request (a small table): always current.
   const models = new ModelChoice({
     models: new ModelCatalog({ config, secrets: runtime.secrets, maxAgeMs: 0 }),
@@ -111,6 +120,7 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       mcp: mcpHealth,
       secrets: () => knownSecrets(orm.em.fork(), secrets, config.groq.apiKey),
       fallbackSecrets: environmentSecrets(config.groq.apiKey),
+      heartbeats: new FetchHeartbeats(commands, queues.bullmqPrefix),
     }),
   );
   // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own

@@ -24,12 +24,13 @@ export interface Relay {
  *   events in the same order.
  * - `read` (default: `redis`) is where replays are read: the edge reads on its fail-fast command
  *   connection, so a resume during a Redis outage fails rather than waits.
+ * - `finishWaitMs`: how long ending an answer waits for Redis (TokenPublisher; unset: no limit).
  * - `emitter` replaces the Socket.IO emitter (tests that watch what is emitted).
  */
 export function createRelay(
   { config, logger }: { config: Config; logger: Logger },
   redis: RedisClient,
-  options: { read?: RedisClient; emitter?: RealtimeEmitter } = {},
+  options: { read?: RedisClient; emitter?: RealtimeEmitter; finishWaitMs?: number } = {},
 ): Relay {
   const { queuePrefix } = config.redis;
   const emitter = options.emitter ?? createRealtimeEmitter(redis, queuePrefix);
@@ -42,7 +43,7 @@ export function createRelay(
       new TokenPublisher(
         { redis, emitter, logger },
         target,
-        { prefix: queuePrefix, ...config.stream },
+        { prefix: queuePrefix, ...config.stream, finishWaitMs: options.finishWaitMs },
         resumeFrom,
       ),
   };

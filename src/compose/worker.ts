@@ -10,6 +10,7 @@ import { createLlmProvider } from '../llm/createLlmProvider.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
 import { ModelCatalog } from '../llm/ModelCatalog.ts';
 import { Mailer } from '../mail/Mailer.ts';
+import { FollowUpRepair } from '../maintenance/FollowUpRepair.ts';
 import { ReplayLogJanitor } from '../maintenance/ReplayLogJanitor.ts';
 import { RetentionSweep } from '../maintenance/RetentionSweep.ts';
 import { StuckWorkSweeper } from '../maintenance/StuckWorkSweeper.ts';
@@ -117,7 +118,13 @@ export async function composeWorker(
       indexer: new MessageIndexer(embedder),
     },
     maintenance: {
-      sweeper: new StuckWorkSweeper({ queues, ending: lifecycle, notify: relay.notify, logger }),
+      sweeper: new StuckWorkSweeper({
+        queues,
+        ending: lifecycle,
+        notify: relay.notify,
+        logger,
+        followUps: new FollowUpRepair({ queues, logger }),
+      }),
       retention: new RetentionSweep(),
       replayLogs: new ReplayLogJanitor({
         redis: streamRedis,

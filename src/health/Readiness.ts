@@ -1,5 +1,6 @@
 import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
+import { type FetchHeartbeats, FORGET_AFTER_MS } from '../queues/FetchHeartbeats.ts';
 import type { Queues } from '../queues/Queues.ts';
 import { checkRedis, type RedisClient } from '../redis/connections.ts';
 import { Redactor } from '../secrets/Redactor.ts';
@@ -22,6 +23,9 @@ export interface ReadinessReport {
 }
 
 type Check = () => Promise<Record<string, unknown> | undefined>;
+
+/** A worker's loop beats every 5 s (WatchedWorkers); three missed beats and it counts as not fetching. */
+export const FETCH_FRESH_MS = 15_000;
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -52,6 +56,10 @@ export class Readiness {
      */
     secrets?: () => Promise<Redactor>;
     fallbackSecrets?: Redactor;
+    /** Workers' fetch-loop heartbeats: jobs waiting while no registered worker fetches fail `queues`. */
+    heartbeats?: FetchHeartbeats;
+    /** How recent a heartbeat must be to count (FETCH_FRESH_MS). */
+    fetchFreshMs?: number;
   }) {
     this.llm = deps.llm;
     this.mcp = deps.mcp;
@@ -72,15 +80,50 @@ export class Readiness {
       redis: () => checkRedis(deps.redis),
       queues: async () => {
         const counts = await Promise.all(
-          deps.queues.all().map(async (queue) => [
-            queue.name,
-            {
-              ...(await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')),
-              workers: await queue.getWorkersCount(),
-            },
-          ]),
+          deps.queues.all().map(async (queue) => {
+            const jobs: Record<string, number> = await queue.getJobCounts(
+              'waiting',
+              'active',
+              'delayed',
+              'failed',
+            );
+            const workers = await queue.getWorkersCount();
+            const { heartbeats } = deps;
+            const fetching = heartbeats
+              ? await heartbeats.fresh(queue.name, deps.fetchFreshMs ?? FETCH_FRESH_MS)
+              : undefined;
+            // A worker whose loop hangs may not even be registered any more (its reconnect hangs).
+            const servedLately = heartbeats
+              ? (await heartbeats.fresh(queue.name, FORGET_AFTER_MS)) > 0
+              : false;
+            const counted: { waiting?: number; workers: number; fetching?: number; servedLately: boolean } = {
+              ...jobs,
+              workers,
+              ...(fetching === undefined ? {} : { fetching }),
+              servedLately,
+            };
+            return [queue.name, counted] as const;
+          }),
         );
-        return Object.fromEntries(counts);
+        // Workers registered (or fetching within the hour) but none fetching now: what waits
+        // will not be taken.
+        const stalled = counts.filter(
+          ([, { waiting, workers, fetching, servedLately }]) =>
+            (waiting ?? 0) > 0 && fetching === 0 && (workers > 0 || servedLately),
+        );
+        if (stalled.length > 0) {
+          throw new Error(
+            stalled
+              .map(
+                ([name, { waiting, workers }]) =>
+                  `${name}: ${waiting} waiting, ${workers} workers registered, none fetching`,
+              )
+              .join('; '),
+          );
+        }
+        return Object.fromEntries(
+          counts.map(([name, { servedLately: _, ...shown }]) => [name, shown] as const),
+        );
       },
       ...(deps.embedder ? { embedder: () => deps.embedder!.check() } : {}),
     };

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { ingestJobId, replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
 import type { Notifier } from '../relay/Notifier.ts';
+import type { FollowUpCounts, FollowUpRepair } from './FollowUpRepair.ts';
 
 /** Rows looked at per run: a run stays short however much piled up (the next run takes the rest). */
 const BATCH = 500;
@@ -15,7 +16,7 @@ const ENDED_JOB_STATES = new Set(['missing', 'failed', 'completed', 'unknown']);
 export const LOST_ANSWER_REASON = 'The answer was lost (its job ended without finishing it); regenerate it.';
 export const LOST_DOCUMENT_REASON = 'Processing stopped unexpectedly; upload the document again.';
 
-export interface SweepCounts {
+export interface SweepCounts extends Partial<FollowUpCounts> {
   messages: number;
   documents: number;
 }
@@ -28,6 +29,8 @@ export interface StuckWorkSweeperDeps {
   documents?: DocumentLifecycle;
   notify: Notifier;
   logger: Logger;
+  /** Recreates a complete answer's lost title and embedding jobs (FollowUpRepair). */
+  followUps?: FollowUpRepair;
 }
 
 /**
@@ -52,6 +55,7 @@ export class StuckWorkSweeper {
     return {
       messages: await this.endLostAnswers(em, before),
       documents: await this.failLostDocuments(em, before),
+      ...(await this.deps.followUps?.repair(em, graceMs)),
     };
   }
 

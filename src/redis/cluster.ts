@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './connections.ts';
+import { InOrderPublisher, type Publisher } from './InOrderPublisher.ts';
 
 /**
  * What a Redis Cluster changes, in one place: publishes that must keep their order go through one
@@ -27,34 +28,26 @@ export async function* scanKeys(client: RedisClient, pattern: string, count = 50
   }
 }
 
-/** What the Socket.IO emitter needs of a Redis client. */
-export interface Publisher {
-  publish(channel: string, message: string | Buffer): Promise<number>;
-}
+export type { Publisher } from './InOrderPublisher.ts';
+
+/** A failover takes a few seconds; a message is tried for longer than that before it is given up. */
+const IN_ORDER = { retryDelayMs: 200, giveUpAfterMs: 60_000 };
 
 /**
  * A publisher whose messages arrive in the order they were published. On one Redis that is the
  * client itself. A cluster client sends each PUBLISH (it has no key) to a node picked at random,
  * so a token could overtake the one before it, or chat:done the last token; and any node
- * broadcasts a PUBLISH to the whole cluster, so all of them go through one master instead: the
- * first by address, the same one while the cluster's map stays as it is.
+ * broadcasts a PUBLISH to the whole cluster, so all of them go through one master instead (the
+ * first by address), kept until it fails, and what it failed to take goes again, in order, before
+ * anything newer (InOrderPublisher).
  */
 export function orderedPublisher(client: RedisClient): Publisher {
   if (!(client instanceof Cluster)) return client;
-  const node = () => {
+  const node = (): Publisher => {
     const masters = client.nodes('master');
     if (masters.length === 0) return client; // the map isn't loaded yet: the client queues the command
     const address = (server: (typeof masters)[number]) => `${server.options.host}:${server.options.port}`;
     return masters.reduce((first, server) => (address(server) < address(first) ? server : first));
   };
-  // The emitter leaves a publish's promise unhandled: it must never reject. A master dying drops
-  // its connection with what it had queued; those go again through the cluster client (any node),
-  // and one that still fails is lost live (the answer's replay log has it for a resume).
-  return {
-    publish: (channel, message) =>
-      node()
-        .publish(channel, message)
-        .catch(() => client.publish(channel, message))
-        .catch(() => 0),
-  };
+  return new InOrderPublisher(node, IN_ORDER);
 }

@@ -22,6 +22,10 @@ export const bullmqPrefixOf = ({ redis }: { redis: { queuePrefix: string; cluste
   bullmqPrefix(redis.queuePrefix, Boolean(redis.clusterNodes?.length));
 
 /** An answer's replay log, a Redis Stream (layout: src/relay/replayLog.ts). */
+/** Workers' fetch-loop heartbeats of a queue, next to its BullMQ keys (BullMQ's prefix: the queues' slot). */
+export const fetchHeartbeatsKey = (bullmqPrefix: string, queue: string) =>
+  `${bullmqPrefix}:${queue}:fetching`;
+
 export const replayKey = (prefix: string, messageId: string) => `${prefix}:stream:${messageId}`;
 /** Every replay log, for the janitor's per-master scan. */
 export const replayKeyPattern = (prefix: string) => `${replayKey(prefix, '')}*`;

@@ -12,6 +12,12 @@ export interface PublisherOptions {
   flushMs: number;
   flushChars: number;
   ttlSeconds: number;
+  /**
+   * How long `finish` waits for Redis to take the end. Unset: as long as it takes (a worker, whose
+   * job must not end before its log does). The edge, which ends an answer inside a request, sets a
+   * short one: its connection queues commands through an outage, and the request must fail fast.
+   */
+  finishWaitMs?: number;
 }
 
 /** Where an interrupted answer's log stands: its text, last seq and tool calls. */
@@ -135,13 +141,21 @@ export class TokenPublisher {
     });
   }
 
-  /** The last event of the answer; waits until Redis has it, so a replay after this sees the end. */
+  /**
+   * The last event of the answer; waits until Redis has it (up to `finishWaitMs`), so a replay after
+   * this sees the end. A wait cut short leaves the commands queued: they still go once Redis is back.
+   */
   async finish(event: TerminalEvent): Promise<void> {
     this.flush();
     this.publish(terminalId(this.seq), event);
-    await this.redis.expire(this.key, this.options.ttlSeconds).catch((error: Error) => {
+    const expiry = this.redis.expire(this.key, this.options.ttlSeconds).catch((error: Error) => {
       this.logger.warn({ messageId: this.target.messageId, err: error.message }, 'replay log expiry not set');
     });
+    const { finishWaitMs } = this.options;
+    if (finishWaitMs === undefined) return void (await expiry);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([expiry, new Promise((done) => (timer = setTimeout(done, finishWaitMs)))]);
+    clearTimeout(timer);
   }
 
   private publish(id: string, event: StreamEvent): void {

@@ -230,7 +230,7 @@ describe('maintenance: retention and housekeeping', function () {
 
     try {
       const sweep = await edge.runtime.queues.get('maintenance').add('sweep-stuck-work', { graceMs: 0 });
-      expect(await sweep.waitUntilFinished(events)).to.deep.equal({ messages: 1, documents: 1 });
+      expect(await sweep.waitUntilFinished(events)).to.include({ messages: 1, documents: 1 });
 
       const told = await tab.untilEnded(answer.id);
       expect(told.error).to.include({ code: 'llm_unavailable', retryable: true });
@@ -246,7 +246,7 @@ describe('maintenance: retention and housekeeping', function () {
 
       // Ended once: a second sweep finds nothing.
       const again = await edge.runtime.queues.get('maintenance').add('sweep-stuck-work', { graceMs: 0 });
-      expect(await again.waitUntilFinished(events)).to.deep.equal({ messages: 0, documents: 0 });
+      expect(await again.waitUntilFinished(events)).to.include({ messages: 0, documents: 0 });
     } finally {
       tab.close();
     }

@@ -11,6 +11,7 @@ export class TcpProxy {
   private readonly connections = new Set<Socket>();
   private listeningPort = 0;
   private severed = false;
+  private stalled = false;
   /** Connections refused while severed: a test can wait for a client's retries. */
   refused = 0;
 
@@ -32,7 +33,11 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      // Bytes are relayed unless the proxy is stalled: then they are dropped, both ways.
+      client.on('data', (chunk) => this.stalled || upstream.write(chunk));
+      upstream.on('data', (chunk) => this.stalled || client.write(chunk));
+      client.once('end', () => upstream.end());
+      upstream.once('end', () => client.end());
     });
   }
 
@@ -68,6 +73,15 @@ export class TcpProxy {
 
   restore(): void {
     this.severed = false;
+    this.stalled = false;
+  }
+
+  /**
+   * A black hole: connections stay open and new ones are accepted, but nothing gets through, so a
+   * request waits for an answer that never comes (a peer that hangs rather than drops).
+   */
+  stall(): void {
+    this.stalled = true;
   }
 
   /** Stops listening and drops every open connection: the service is gone for whoever used the proxy. */

@@ -14,6 +14,7 @@ const NODE_TIMEOUT_MS = 1_000;
 
 interface Node {
   port: number;
+  busPort: number;
   child: ChildProcess;
 }
 
@@ -121,6 +122,19 @@ export class PrivateCluster {
     await exited;
   }
 
+  /**
+   * Starts the killed node on `port` again with its old data directory: its nodes.conf makes it
+   * rejoin the cluster, as a replica of the master that took over from it. Resolves once it
+   * accepts connections; `untilHealthy` tells when it has synced.
+   */
+  async restart(port: number): Promise<void> {
+    const node = this.nodes.find((candidate) => candidate.port === port);
+    if (!node) throw new Error(`no node on ${port}`);
+    if (node.child.exitCode === null && node.child.signalCode === null) return;
+    const restarted = await startNode(this.directory, port, node.busPort);
+    node.child = restarted.child;
+  }
+
   /** Resolves once `port`'s old replica serves as master: the failover has happened. */
   async untilPromotedAway(port: number, key: string, timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
@@ -224,5 +238,5 @@ async function startNode(directory: string, port: number, busPort: number): Prom
   });
   // Keep reading its log so a full pipe never blocks the server.
   child.stdout!.resume();
-  return { port, child };
+  return { port, busPort, child };
 }
