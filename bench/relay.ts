@@ -20,6 +20,7 @@
  * Talks to 127.0.0.1 only; starts and stops everything it uses (a throwaway database, a private
  * queue prefix in Redis, the child processes, two stubs).
  */
+
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
@@ -31,7 +32,8 @@ import { QueueEvents } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { type RedisClient, RedisConnections } from '../src/queues/redisConnections.ts';
+import { type RedisClient, RedisConnections } from '../src/redis/connections.ts';
+import { bullmqPrefixOf } from '../src/redis/keys.ts';
 import { ApiClient, type Session } from '../test/support/ApiClient.ts';
 import { GroqStub } from '../test/support/GroqStub.ts';
 import { PrivateCluster } from '../test/support/privateCluster.ts';
@@ -665,7 +667,7 @@ async function runPipeline(results: RunResult[]): Promise<{ env: Record<string, 
   cleanups.add('queue events connection', () => eventsConnection.closeAll());
   const events = new QueueEvents('chat', {
     connection: eventsConnection.create('blocking', 'bench-events'),
-    prefix: loadConfig({ ...redisEnv, QUEUE_PREFIX: prefix }).redis.bullmqPrefix,
+    prefix: bullmqPrefixOf(loadConfig({ ...redisEnv, QUEUE_PREFIX: prefix })),
   });
   cleanups.add('queue events', () => events.close());
   events.on('active', ({ jobId }, id) => {

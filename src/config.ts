@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { bullmqPrefix } from './queues/bullmqPrefix.ts';
-import type { HostPort } from './queues/redisConnections.ts';
 
 /**
  * The one typed configuration object, read from the environment once at start-up.
@@ -191,6 +189,12 @@ export interface RateLimitRule {
   windowSeconds: number;
 }
 
+/** A Redis Cluster node's address (REDIS_CLUSTER_NODES). */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 export interface Config {
   env: Environment['NODE_ENV'];
   http: {
@@ -208,11 +212,10 @@ export interface Config {
   /**
    * No REDIS_URL means "try the default local Redis" (and, in the one-process mode, start a
    * private one). clusterNodes (REDIS_CLUSTER_NODES) means a Redis Cluster for every role.
-   * queuePrefix namespaces every key and channel; bullmqPrefix is what BullMQ gets: on a cluster
-   * the same name as a hash tag (`{parley}`), because BullMQ's scripts touch several keys of a
-   * queue at once and those must share a slot.
+   * queuePrefix namespaces every key and channel (BullMQ gets it hash-tagged on a cluster:
+   * src/redis/keys.ts).
    */
-  redis: { url?: string; clusterNodes?: HostPort[]; queuePrefix: string; bullmqPrefix: string };
+  redis: { url?: string; clusterNodes?: HostPort[]; queuePrefix: string };
   workers: {
     queues: QueueName[];
     concurrency: Record<QueueName, number>;
@@ -304,7 +307,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       url: e.REDIS_URL,
       clusterNodes: e.REDIS_CLUSTER_NODES?.length ? e.REDIS_CLUSTER_NODES : undefined,
       queuePrefix: e.QUEUE_PREFIX,
-      bullmqPrefix: bullmqPrefix(e.QUEUE_PREFIX, Boolean(e.REDIS_CLUSTER_NODES?.length)),
     },
     workers: {
       queues: [...new Set(e.WORKER_QUEUES)],

@@ -1,11 +1,11 @@
 import { startWorkers } from '../workers/startWorkers.ts';
+import { startEdge } from './compose/edge.ts';
+import { openRuntime } from './compose/runtime.ts';
 import { loadConfig } from './config.ts';
-import { startEdge } from './edge.ts';
 import { createLogger } from './logger.ts';
 import { ensureLocalRedis } from './process/localRedis.ts';
 import { runMain } from './process/runMain.ts';
 import { Shutdown } from './process/Shutdown.ts';
-import { openRuntime } from './runtime.ts';
 
 /**
  * `npm start`: edge and every worker in one process, the way to try Parley out.

@@ -1,10 +1,10 @@
+import { startEdge } from './compose/edge.ts';
+import { openRuntime } from './compose/runtime.ts';
 import { loadConfig } from './config.ts';
-import { startEdge } from './edge.ts';
 import { createLogger } from './logger.ts';
 import { requireScaleOutSettings } from './process/requireScaleOutSettings.ts';
 import { runMain } from './process/runMain.ts';
 import { Shutdown } from './process/Shutdown.ts';
-import { openRuntime } from './runtime.ts';
 
 /** `npm run start:web`: an edge node only; run as many as you like behind a load balancer. */
 runMain(async () => {

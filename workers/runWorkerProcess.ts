@@ -1,10 +1,10 @@
+import { openRuntime } from '../src/compose/runtime.ts';
 import { loadConfig, type QueueName } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { serveWorkerMetrics } from '../src/metrics/metricsServer.ts';
 import { requireScaleOutSettings } from '../src/process/requireScaleOutSettings.ts';
 import { runMain } from '../src/process/runMain.ts';
 import { Shutdown } from '../src/process/Shutdown.ts';
-import { openRuntime } from '../src/runtime.ts';
 import { startWorkers } from './startWorkers.ts';
 
 /** A worker process for the given queues (default: WORKER_QUEUES). */

@@ -1,17 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, UnrecoverableError, type Worker } from 'bullmq';
+import type { Runtime } from '../src/compose/runtime.ts';
+import { composeWorker, type WorkerOptions } from '../src/compose/worker.ts';
 import type { QueueName } from '../src/config.ts';
-import { ModelCatalog } from '../src/llm/ModelCatalog.ts';
 import { scheduleMaintenance } from '../src/maintenance/schedule.ts';
-import { createMcpToolSource } from '../src/mcp/createMcpToolSource.ts';
-import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/jobCancels.ts';
+import { subscribeToCancels, USER_CANCEL_REASON } from '../src/queues/cancels.ts';
 import { StartAsFetchedWorker } from '../src/queues/StartAsFetchedWorker.ts';
-import { createRealtimeEmitter } from '../src/relay/emitter.ts';
-import { Notifier } from '../src/relay/Notifier.ts';
-import type { Runtime } from '../src/runtime.ts';
-import { SettingsCache } from '../src/settings/SettingsCache.ts';
 import type { Task } from './Task.ts';
-import { createTasks, type TaskOptions } from './tasks/index.ts';
+import { createTasks } from './tasks/index.ts';
 
 /**
  * Starts one BullMQ worker per named queue. Each job is dispatched by name to its task, with a
@@ -22,35 +18,15 @@ import { createTasks, type TaskOptions } from './tasks/index.ts';
 export async function startWorkers(
   runtime: Runtime,
   queueNames: QueueName[],
-  options: TaskOptions = {},
+  options: WorkerOptions = {},
 ): Promise<Worker[]> {
   const { config, logger, orm, redis, shutdown } = runtime;
   // Answers retrieve from documents and ingestion embeds them: load and check the model first.
   if (queueNames.includes('chat') || queueNames.includes('ingest'))
     await runtime.embedderHealth.startUp(logger);
-  // Auto-pipelining: the commands issued in one tick (a batch's XADD and the emitter's PUBLISH,
-  // other answers' batches) leave in one socket write, in order; a write was ~100 µs of CPU here.
-  const streamRedis = redis.create('pubsub', 'relay', { enableAutoPipelining: true });
-  const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
-  const notify = new Notifier(emitter);
-  // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.
-  // The same for the models of admin-configured providers (announced on the same channel).
-  const settings = new SettingsCache(config);
-  const models = new ModelCatalog({ config, secrets: runtime.secrets });
-  if (queueNames.includes('chat')) {
-    const subscriber = redis.create('pubsub', 'settings-subscriber');
-    settings.listen(subscriber, config.redis.queuePrefix, logger);
-    models.listen(subscriber, config.redis.queuePrefix, logger);
-  }
-  // Tools beyond the built-in ones: the admin-registered MCP servers' (cached, told of changes).
-  const toolSources = queueNames.includes('chat')
-    ? [...(options.toolSources ?? []), await createMcpToolSource(runtime)]
-    : options.toolSources;
-  const tasks = createTasks(
-    runtime,
-    { streamRedis, emitter, notify, settings, models },
-    { ...options, toolSources },
-  );
+  const parts = await composeWorker(runtime, queueNames, options);
+  const { notify } = parts.relay;
+  const tasks = createTasks(parts);
 
   const workers = queueNames.map((queueName) => {
     // Every catalog name has a task (TaskRegistry); a name from outside the catalog can still arrive
@@ -74,7 +50,7 @@ export async function startWorkers(
       },
       {
         connection: redis.create('blocking', `worker:${queueName}`),
-        prefix: config.redis.bullmqPrefix,
+        prefix: runtime.queues.bullmqPrefix,
         concurrency: config.workers.concurrency[queueName],
         lockDuration: config.workers.lockMs,
         stalledInterval: config.workers.lockMs,

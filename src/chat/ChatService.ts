@@ -1,23 +1,22 @@
 import { type EntityClass, type EntityProperty, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { AnswerLifecycle } from '../answers/AnswerLifecycle.ts';
 import { arrayLiteral } from '../db/arrayLiteral.ts';
 import { Conversation, type ConversationMode } from '../db/entities/Conversation.ts';
 import { Message, TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
 import { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
 import { conflict, notFound, unauthorized, unavailable, unknownModel } from '../errors/AppError.ts';
+import { countTokens } from '../llm/tokenCount.ts';
 import type { Logger } from '../logger.ts';
 import { type Owner, ownAssistantMessage, ownDocuments } from '../policies/ownership.ts';
+import { CancelFlags } from '../queues/cancels.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
 import { replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
-import { ReplayReader } from '../relay/ReplayReader.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import type { StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
-import { AnswerEnding } from './AnswerEnding.ts';
-import { CANCEL_FLAG_TTL_SECONDS, cancelFlagKey } from './cancellation.ts';
 import type { ModelChoice } from './ModelChoice.ts';
-import { countTokens } from './tokenCount.ts';
 
 export interface SendInput {
   conversationId?: string;
@@ -48,7 +47,7 @@ export class ChatService {
   private readonly logger: Logger;
   /** Publishes the end of an answer that never reached a worker (cancelled while queued). */
   private readonly publisherFor: (target: StreamTarget) => TokenPublisher;
-  private readonly ending: AnswerEnding;
+  private readonly ending: AnswerLifecycle;
   private readonly jobs: JobStopper;
   private readonly models: ModelChoice | null;
 
@@ -60,6 +59,8 @@ export class ChatService {
     redis: Redis;
     logger: Logger;
     publisherFor: (target: StreamTarget) => TokenPublisher;
+    /** How an answer the edge ends itself (never enqueued, cancelled while queued) ends. */
+    lifecycle: AnswerLifecycle;
   }) {
     this.orm = deps.orm;
     this.queues = deps.queues;
@@ -68,12 +69,7 @@ export class ChatService {
     this.publisherFor = deps.publisherFor;
     this.jobs = new JobStopper(deps.queues, deps.redis);
     this.models = deps.models ?? null;
-    this.ending = new AnswerEnding({
-      em: () => deps.orm.em.fork(),
-      publisherFor: deps.publisherFor,
-      replay: new ReplayReader(deps.redis, deps.queues.prefix),
-      logger: deps.logger,
-    });
+    this.ending = deps.lifecycle;
   }
 
   /**
@@ -189,8 +185,7 @@ export class ChatService {
     if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) {
       throw conflict(`This answer has already ended (${message.status}).`);
     }
-    const { prefix } = this.queues;
-    await this.redis.set(cancelFlagKey(prefix, messageId), '1', 'EX', CANCEL_FLAG_TTL_SECONDS);
+    await new CancelFlags(this.redis, this.queues.prefix).raise(messageId);
 
     const stopped = await this.jobs.stop('chat', replyJobId(messageId));
     // No worker took it (or ever will): the answer ends here.

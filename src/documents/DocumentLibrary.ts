@@ -12,7 +12,7 @@ import { deleteOwnDocument, findOwnDocument } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
 import { ingestJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import { deleteChunksInBatches, dropOwnIndexIfSmall } from './chunkDeletion.ts';
 
 export interface Upload {

@@ -1,7 +1,9 @@
 import type { Orm } from '../db/orm.ts';
 import type { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
 import type { Queues } from '../queues/Queues.ts';
-import { checkRedis, type RedisClient } from '../queues/redisConnections.ts';
+import { checkRedis, type RedisClient } from '../redis/connections.ts';
+import { Redactor } from '../secrets/Redactor.ts';
+import { checkError } from './checkError.ts';
 import type { LlmHealth } from './LlmHealth.ts';
 import type { McpHealth } from './McpHealth.ts';
 
@@ -33,6 +35,8 @@ export class Readiness {
 
   private readonly llm?: LlmHealth;
   private readonly mcp?: McpHealth;
+  private readonly secrets: () => Promise<Redactor>;
+  private readonly fallbackSecrets: Redactor;
 
   constructor(deps: {
     orm: Orm;
@@ -42,9 +46,17 @@ export class Readiness {
     llm?: LlmHealth;
     /** Advisory too: reported only when MCP servers are registered. */
     mcp?: McpHealth;
+    /**
+     * Every secret the service sends (src/health/knownSecrets.ts): outside services' errors are
+     * quoted in the report, so it is redacted with them. `fallbackSecrets` when they can't be read.
+     */
+    secrets?: () => Promise<Redactor>;
+    fallbackSecrets?: Redactor;
   }) {
     this.llm = deps.llm;
     this.mcp = deps.mcp;
+    this.secrets = deps.secrets ?? (async () => Redactor.none);
+    this.fallbackSecrets = deps.fallbackSecrets ?? Redactor.none;
     this.checks = {
       postgres: async () => {
         await deps.orm.em.getConnection().execute('select 1');
@@ -78,6 +90,7 @@ export class Readiness {
     // Started with the other checks, not after them: a slow MCP probe overlaps their time.
     const mcpStarted = performance.now();
     const mcpStatus = this.mcp?.status();
+    const secrets = withDeadline(this.secrets()).catch(() => this.fallbackSecrets);
     const entries = await Promise.all(
       Object.entries(this.checks).map(async ([name, check]) => [name, await runCheck(check)] as const),
     );
@@ -98,12 +111,16 @@ export class Readiness {
       };
     }
     const failing = entries.filter(([, result]) => result.status === 'fail').map(([name]) => name);
-    return { status: failing.length === 0 ? 'ready' : 'unavailable', failing, checks };
+    return {
+      status: failing.length === 0 ? 'ready' : 'unavailable',
+      failing,
+      checks: (await secrets).redactDeep(checks),
+    };
   }
 }
 
-async function runCheck(check: Check): Promise<CheckResult> {
-  const started = performance.now();
+/** The promise, or a rejection after CHECK_TIMEOUT_MS: a hung dependency never hangs the report. */
+async function withDeadline<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const deadline = new Promise<never>((_, reject) => {
@@ -112,20 +129,20 @@ async function runCheck(check: Check): Promise<CheckResult> {
         CHECK_TIMEOUT_MS,
       );
     });
-    const details = await Promise.race([check(), deadline]);
-    return { status: 'ok', latencyMs: elapsed(started), ...(details ? { details } : {}) };
-  } catch (error) {
-    return { status: 'fail', latencyMs: elapsed(started), error: oneLine(error) };
+    return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-const elapsed = (started: number) => Math.round(performance.now() - started);
+async function runCheck(check: Check): Promise<CheckResult> {
+  const started = performance.now();
+  try {
+    const details = await withDeadline(check());
+    return { status: 'ok', latencyMs: elapsed(started), ...(details ? { details } : {}) };
+  } catch (error) {
+    return { status: 'fail', latencyMs: elapsed(started), error: checkError(error) };
+  }
+}
 
-/** First line of the message, with anything URL-shaped (it may carry credentials) removed. */
-const oneLine = (error: unknown) =>
-  String((error as Error)?.message ?? error)
-    .split('\n')[0]!
-    .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '<url>')
-    .slice(0, 200);
+const elapsed = (started: number) => Math.round(performance.now() - started);

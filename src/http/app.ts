@@ -58,7 +58,7 @@ export async function createApp(services: EdgeServices, readiness: Readiness): P
   );
   app.use(ormContext(orm));
 
-  const health = healthRoutes(readiness);
+  const health = healthRoutes(readiness, logger);
   app.use(health.routes());
   app.use(metricsRoutes(services.metrics, config.metrics.token).routes());
   app.use(docsRoutes(API_VERSION).routes());

@@ -19,6 +19,8 @@ export interface AppState {
   user: User;
   /** fileUpload(): the one file read from the multipart body. */
   upload: UploadedFile;
+  /** A 5xx that is the answer itself (readiness' 503), logged by its route: not a failed request. */
+  expectedFailure?: boolean;
   /** The metrics' route label of an answer no router made (the web app's files and pages). */
   routeLabel?: string;
 }

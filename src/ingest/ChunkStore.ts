@@ -13,8 +13,9 @@ export interface IngestTarget {
 }
 
 /**
- * Where one document's chunks and ingestion progress are written. A write that finds no row, or
- * chunks its foreign key refuses, means the document was deleted meanwhile: the caller stops.
+ * Where one document's chunks and ingestion progress are written (its status is DocumentLifecycle's).
+ * A write that finds no row, or chunks its foreign key refuses, means the document was deleted
+ * meanwhile: the caller stops.
  */
 export class ChunkStore {
   private readonly em: EntityManager;
@@ -71,32 +72,6 @@ export class ChunkStore {
       { progress: roundProgress(progress), chunkCount: stored },
     );
     return updated > 0;
-  }
-
-  /** Every chunk is stored: the document is `ready`. False when it was deleted meanwhile. */
-  async markReady(chunkCount: number, pageCount: number | null | undefined): Promise<boolean> {
-    const finished = await this.em.nativeUpdate(
-      Document,
-      { id: this.target.documentId, user: this.target.userId },
-      { status: 'ready', progress: 1, chunkCount, pageCount, error: null },
-    );
-    return finished > 0;
-  }
-
-  /**
-   * Ends an unfinished document `failed` with `reason`, its partial chunks removed, in one
-   * transaction. Returns how many documents changed (0: deleted, or already ended).
-   */
-  markFailed(reason: string): Promise<number> {
-    const { documentId, userId } = this.target;
-    return this.em.fork().transactional(async (tx) => {
-      await tx.nativeDelete(DocumentChunk, { document: documentId, user: userId });
-      return tx.nativeUpdate(
-        Document,
-        { id: documentId, user: userId, status: { $in: ['queued', 'processing'] } },
-        { status: 'failed', error: reason },
-      );
-    });
   }
 }
 

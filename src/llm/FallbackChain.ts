@@ -33,7 +33,10 @@ export class FallbackChain {
     this.onFallback = onFallback;
   }
 
-  /** The model asked first. */
+  /**
+   * The ref the answer is attributed to: the model that answered once one has (a fallback, maybe),
+   * until then the one that will be asked first.
+   */
   get primary(): string {
     return (this.answeredBy ?? this.steps[0]!).ref;
   }

@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { ReadThroughCache } from '../cache/ReadThroughCache.ts';
 import type { Config } from '../config.ts';
 import { apiKeySealContext, ModelProvider, type TokenizerFamily } from '../db/entities/ModelProvider.ts';
 import type { Logger } from '../logger.ts';
-import { listenForAnnouncements } from '../queues/announcements.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { listenForAnnouncements } from '../redis/announcements.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { settingsChannel } from '../redis/keys.ts';
+import { Redactor } from '../secrets/Redactor.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
-import { settingsChannel } from '../settings/SettingsCache.ts';
 import { createLlmProvider } from './createLlmProvider.ts';
 import { type ChainStep, FallbackChain } from './FallbackChain.ts';
 import type { LlmError, LlmProvider } from './LlmProvider.ts';
@@ -18,10 +20,11 @@ export const OFFLINE_PROVIDER = 'offline';
 
 /** A model fails over to at most this many others. */
 const MAX_FALLBACKS = 3;
+const PROVIDERS_KEY = 'providers';
 
 /**
  * An unknown tokenizer may cut text finer than Llama 3's BPE: such a model's budget is its
- * context size less this share, counted with the Llama 3 tokenizer (src/chat/tokenCount.ts).
+ * context size less this share, counted with the Llama 3 tokenizer (src/llm/tokenCount.ts).
  */
 const APPROXIMATE_MARGIN = 0.25;
 
@@ -45,10 +48,15 @@ export interface ModelEntry {
 /** What one answer uses: its models in fallback order and the prompt budget they all fit. */
 export interface ModelChain {
   chain: FallbackChain;
-  /** The prompt plus answer budget: the smallest of the chain's models and CHAT_CONTEXT_TOKENS. */
+  /**
+   * The prompt plus answer budget: the smallest of the chain's models (less APPROXIMATE_MARGIN
+   * for a model whose tokenizer is not Llama 3's) and CHAT_CONTEXT_TOKENS.
+   */
   contextTokens: number;
   /** Whether tools may be offered: every model of the chain takes them (a fallback may answer a step). */
   supportsTools: boolean;
+  /** Hides every model provider's key (the built-in one's too) in text from outside (tool results). */
+  redactor: Redactor;
 }
 
 export const configuredRef = (provider: string, modelId: string) => `${provider}:${modelId}`;
@@ -63,10 +71,7 @@ export const configuredRef = (provider: string, modelId: string) => `${provider}
 export class ModelCatalog {
   private readonly config: Pick<Config, 'groq' | 'chat'>;
   private readonly secrets: SecretBox | null;
-  private readonly maxAgeMs: number;
-  private loading: Promise<ModelProvider[]> | null = null;
-  private loadedAt = 0;
-  private generation = 0;
+  private readonly cache: ReadThroughCache<ModelProvider[]>;
   /** Clients per configured provider version and retry policy: made once, reused by every answer. */
   private readonly clients = new Map<string, LlmProvider>();
   private readonly builtIn: { patient: LlmProvider; failFast: LlmProvider };
@@ -82,7 +87,7 @@ export class ModelCatalog {
   }) {
     this.config = deps.config;
     this.secrets = deps.secrets ?? null;
-    this.maxAgeMs = deps.maxAgeMs ?? 60_000;
+    this.cache = new ReadThroughCache({ maxAgeMs: deps.maxAgeMs ?? 60_000 });
     this.builtIn = deps.builtIn
       ? { patient: deps.builtIn, failFast: deps.builtIn }
       : {
@@ -160,6 +165,7 @@ export class ModelCatalog {
       chain: new FallbackChain(steps, onFallback),
       contextTokens,
       supportsTools: models.every((model) => model.supportsTools),
+      redactor: this.keys(providers),
     };
   }
 
@@ -170,8 +176,7 @@ export class ModelCatalog {
 
   /** Forgets the configured providers: the next read goes to the database. */
   invalidate(): void {
-    this.generation += 1;
-    this.loading = null;
+    this.cache.invalidate();
   }
 
   /** Drops the copy whenever settings or providers change (announced on the settings channel). */
@@ -240,6 +245,11 @@ export class ModelCatalog {
     return client;
   }
 
+  /** Every key Parley sends to a model service: none may come back through a tool. */
+  private keys(providers: ModelProvider[]): Redactor {
+    return Redactor.of([this.config.groq.apiKey, ...providers.map((provider) => this.apiKeyOf(provider))]);
+  }
+
   /** The provider's key, or none when it can't be opened (the secret changed): it answers 401 until set again. */
   private apiKeyOf(provider: ModelProvider): string | null {
     if (!provider.apiKeySealed || !this.secrets) return null;
@@ -252,19 +262,8 @@ export class ModelCatalog {
   }
 
   private providers(em: EntityManager): Promise<ModelProvider[]> {
-    if (this.loading && Date.now() - this.loadedAt < this.maxAgeMs) return this.loading;
-    const generation = this.generation;
-    const loading = em.fork().find(ModelProvider, {}, { orderBy: { name: 'asc' } });
-    this.loading = loading;
-    this.loadedAt = Date.now();
-    loading.then(
-      () => {
-        if (this.generation !== generation && this.loading === loading) this.loading = null;
-      },
-      () => {
-        if (this.loading === loading) this.loading = null;
-      },
+    return this.cache.get(PROVIDERS_KEY, () =>
+      em.fork().find(ModelProvider, {}, { orderBy: { name: 'asc' } }),
     );
-    return loading;
   }
 }

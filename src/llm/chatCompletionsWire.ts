@@ -1,4 +1,4 @@
-import type { PromptMessage, ToolCallRequest, ToolSpec } from './LlmProvider.ts';
+import type { GenerationRequest, PromptMessage, ToolCallRequest, ToolSpec } from './LlmProvider.ts';
 
 /**
  * The OpenAI chat-completions wire format, which Groq and every OpenAI-compatible server speak:
@@ -42,6 +42,22 @@ export const wireTools = (tools: ToolSpec[] | undefined) =>
       }))
     : undefined;
 
+/**
+ * A request's body, but for streaming options. Servers differ in which name they take for the
+ * answer's length: Groq's `max_completion_tokens`, or `max_tokens` (the one every
+ * OpenAI-compatible server understands).
+ */
+export const completionParams = <LengthField extends 'max_tokens' | 'max_completion_tokens'>(
+  request: GenerationRequest,
+  lengthField: LengthField,
+) => ({
+  model: request.model,
+  messages: wireMessages(request.messages),
+  tools: wireTools(request.tools),
+  temperature: request.temperature,
+  ...({ [lengthField]: request.maxTokens } as Record<LengthField, number>),
+});
+
 /** One streamed fragment of a tool call, as it appears in `choices[0].delta.tool_calls`. */
 export interface ToolCallDelta {
   index: number;
@@ -51,7 +67,8 @@ export interface ToolCallDelta {
 
 /**
  * Whole tool calls from streamed fragments: the first fragment of a call carries its index, id
- * and name; later ones with the same index append to its arguments.
+ * and name; later ones with the same index append to its arguments (and to its name, for a
+ * server that splits that too).
  */
 export class ToolCallAssembler {
   private readonly calls = new Map<number, ToolCallRequest>();

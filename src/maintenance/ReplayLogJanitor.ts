@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { TERMINAL_MESSAGE_STATUSES } from '../db/entities/Message.ts';
-import { scanKeys } from '../queues/keyScan.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
-import { replayKey } from '../relay/replayLog.ts';
+import { scanKeys } from '../redis/cluster.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { replayKeyPattern } from '../redis/keys.ts';
 
 /**
  * Replay logs (`{prefix}:stream:{messageId}`) get an expiry when their answer ends; a log whose
@@ -22,10 +22,11 @@ export class ReplayLogJanitor {
   /** Returns how many logs got their expiry. */
   async expireOrphans(em: EntityManager): Promise<number> {
     // The relay's own key layout, with an empty message id: every answer's log under this prefix.
-    const prefix = replayKey(this.prefix, '');
+    const pattern = replayKeyPattern(this.prefix);
+    const prefix = pattern.slice(0, -1);
     let expired = 0;
     // On a cluster the logs spread over every master's slots: each master is scanned in turn.
-    for await (const keys of scanKeys(this.redis, `${prefix}*`)) {
+    for await (const keys of scanKeys(this.redis, pattern)) {
       for (const key of keys) {
         if ((await this.redis.ttl(key)) !== -1) continue;
         const rows: { status: string }[] = await em

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { AnswerEnding } from '../chat/AnswerEnding.ts';
+import type { AnswerLifecycle } from '../answers/AnswerLifecycle.ts';
 import type { QueueName } from '../config.ts';
-import { Document } from '../db/entities/Document.ts';
-import { DocumentChunk } from '../db/entities/DocumentChunk.ts';
+import { DocumentLifecycle } from '../ingest/DocumentLifecycle.ts';
 import type { Logger } from '../logger.ts';
 import { ingestJobId, replyJobId } from '../queues/jobs.ts';
 import type { Queues } from '../queues/Queues.ts';
@@ -21,23 +20,31 @@ export interface SweepCounts {
   documents: number;
 }
 
+export interface StuckWorkSweeperDeps {
+  queues: Queues;
+  /** How answers end. */
+  ending: AnswerLifecycle;
+  /** How documents end; by default one that tells owners through `notify`. */
+  documents?: DocumentLifecycle;
+  notify: Notifier;
+  logger: Logger;
+}
+
 /**
  * Ends work that nothing will finish any more: answers `pending`/`streaming` and documents
  * `queued`/`processing` whose job (same id as the row) is gone, failed or completed, and that
  * have not changed for `graceMs`. That happens when the job's own ending could not reach the
  * database (an outage longer than its retries) or its worker died while ending it. Answers end
- * through AnswerEnding, so their tabs get chat:error; documents announce `failed`.
+ * through AnswerLifecycle, so their tabs get chat:error; documents through DocumentLifecycle, so
+ * their owners see `failed`.
  */
 export class StuckWorkSweeper {
-  private readonly deps: {
-    queues: Queues;
-    ending: AnswerEnding;
-    notify: Notifier;
-    logger: Logger;
-  };
+  private readonly deps: StuckWorkSweeperDeps;
+  private readonly documents: DocumentLifecycle;
 
-  constructor(deps: { queues: Queues; ending: AnswerEnding; notify: Notifier; logger: Logger }) {
+  constructor(deps: StuckWorkSweeperDeps) {
     this.deps = deps;
+    this.documents = deps.documents ?? new DocumentLifecycle({ notify: deps.notify, logger: deps.logger });
   }
 
   async sweep(em: EntityManager, graceMs: number): Promise<SweepCounts> {
@@ -75,24 +82,8 @@ export class StuckWorkSweeper {
     let failed = 0;
     for (const row of rows) {
       if (!(await this.jobEnded('ingest', ingestJobId(row.id)))) continue;
-      const updated = await em.transactional(async (tx) => {
-        const count = await tx.nativeUpdate(
-          Document,
-          { id: row.id, status: { $in: ['queued', 'processing'] } },
-          { status: 'failed', error: LOST_DOCUMENT_REASON },
-        );
-        // Half-stored chunks would otherwise answer searches for a document that failed.
-        if (count > 0) await tx.nativeDelete(DocumentChunk, { document: row.id });
-        return count;
-      });
-      if (updated === 0) continue;
-      failed += 1;
-      this.deps.notify.user(row.user_id, 'document:progress', {
-        documentId: row.id,
-        status: 'failed',
-        progress: 0,
-        error: LOST_DOCUMENT_REASON,
-      });
+      const target = { userId: row.user_id, documentId: row.id };
+      if (await this.documents.fail(em, target, LOST_DOCUMENT_REASON, { maxWaitMs: 0 })) failed += 1;
     }
     if (failed > 0) this.deps.logger.warn({ failed }, 'failed documents whose job could not finish them');
     return failed;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { McpServerRegistration } from '../db/entities/McpServerRegistration.ts';
+import { Redactor } from '../secrets/Redactor.ts';
 import { type SecretBox, UnreadableSecretError } from '../secrets/SecretBox.ts';
 
 /** One registered server as the MCP code uses it: headers opened, never to be logged or shown. */
@@ -35,6 +36,10 @@ export function openHeaders(
     throw error;
   }
 }
+
+/** Hides the server's header values (and their tokens) in whatever text the server sends back. */
+export const headerRedactor = (server: Pick<McpServerConfig, 'headers'>): Redactor =>
+  Redactor.of(Object.values(server.headers));
 
 export const sealHeaders = (box: SecretBox, id: string, headers: Record<string, string>): string | null =>
   Object.keys(headers).length === 0 ? null : box.seal(JSON.stringify(headers), id);

@@ -3,9 +3,9 @@ import { McpServerRegistration } from '../db/entities/McpServerRegistration.ts';
 import { newId } from '../db/ids.ts';
 import { conflict, notFound } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
-import { type McpServerConfig, sealHeaders, toServerConfig } from './McpServerConfig.ts';
+import { headerRedactor, type McpServerConfig, sealHeaders, toServerConfig } from './McpServerConfig.ts';
 import { publishMcpServerChanged } from './mcpServerChanges.ts';
 import { type McpProbeResult, probeMcpServer } from './probeMcpServer.ts';
 import { exposedToolNames } from './toolNames.ts';
@@ -132,6 +132,9 @@ export class McpServerRegistry {
       probe.tools.map((tool) => tool.name),
     );
     const byName = new Map(probe.tools.map((tool) => [tool.name, tool]));
+    // The server's own texts: a description may quote the headers it was sent.
+    const redactor = headerRedactor(config);
+    const description = (name: string) => byName.get(name)?.description;
     return {
       reachable: probe.reachable,
       ...(probe.error ? { error: probe.error } : {}),
@@ -140,7 +143,7 @@ export class McpServerRegistry {
       tools: [...names].map(([exposedName, name]) => ({
         name,
         exposedName,
-        description: byName.get(name)?.description ?? null,
+        description: description(name) === undefined ? null : redactor.redact(description(name)!),
         enabled: config.enabledTools === null || config.enabledTools.includes(name),
       })),
     };

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ReadThroughCache } from '../cache/ReadThroughCache.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
 import type { SecretBox } from '../secrets/SecretBox.ts';
 import {
   type Tool,
@@ -13,7 +14,7 @@ import {
   type ToolSource,
 } from '../tools/Tool.ts';
 import { McpClientPool } from './McpClientPool.ts';
-import { type McpServerConfig, readMcpServers } from './McpServerConfig.ts';
+import { headerRedactor, type McpServerConfig, readMcpServers } from './McpServerConfig.ts';
 import { describeFailure, isTimeout, McpUnavailableError } from './mcpFailure.ts';
 import { listenForMcpServerChanges } from './mcpServerChanges.ts';
 import { type McpCallResult, McpToolError, toToolOutcome } from './mcpToolOutcome.ts';
@@ -48,6 +49,7 @@ const DEFAULTS: Required<McpToolSourceOptions> = {
 const LIST_TIMEOUT_MS = 10_000;
 const MAX_LIST_PAGES = 10;
 const MAX_DESCRIPTION_CHARS = 1_024;
+const SERVERS_KEY = 'servers';
 
 /** The tool can't be used now (server unreachable, or disabled since it was offered). */
 export class McpToolUnavailableError extends Error {
@@ -111,9 +113,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
   private readonly pool: McpClientPool;
   private readonly options: Required<McpToolSourceOptions>;
   private readonly listings = new Map<string, Listing>();
-  private serversLoading: Promise<McpServerConfig[]> | null = null;
-  private serversLoadedAt = 0;
-  private generation = 0;
+  private readonly registrations: ReadThroughCache<McpServerConfig[]>;
 
   constructor(deps: { orm: Orm; box: SecretBox; logger: Logger }, options: McpToolSourceOptions = {}) {
     super();
@@ -121,6 +121,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
     this.box = deps.box;
     this.logger = deps.logger;
     this.options = { ...DEFAULTS, ...options };
+    this.registrations = new ReadThroughCache({ maxAgeMs: this.options.serversMaxAgeMs });
     this.pool = new McpClientPool({ onToolsChanged: (serverId) => this.toolsChanged(serverId) });
   }
 
@@ -147,8 +148,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
 
   /** Applies an admin's change: the registrations are read again, the server's tools listed again. */
   invalidate(serverId: string | null): void {
-    this.generation += 1;
-    this.serversLoading = null;
+    this.registrations.invalidate();
     const ids = serverId ? [serverId] : [...this.listings.keys()];
     for (const id of ids) {
       this.pool.forget(id);
@@ -186,21 +186,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
 
   /** The enabled registrations, from memory while fresh. */
   private servers(): Promise<McpServerConfig[]> {
-    if (this.serversLoading && Date.now() - this.serversLoadedAt <= this.options.serversMaxAgeMs)
-      return this.serversLoading;
-    const generation = this.generation;
-    const loading = readMcpServers(this.orm.em.fork(), this.box);
-    this.serversLoading = loading;
-    this.serversLoadedAt = Date.now();
-    loading.then(
-      () => {
-        if (this.generation !== generation && this.serversLoading === loading) this.serversLoading = null;
-      },
-      () => {
-        if (this.serversLoading === loading) this.serversLoading = null;
-      },
-    );
-    return loading;
+    return this.registrations.get(SERVERS_KEY, () => readMcpServers(this.orm.em.fork(), this.box));
   }
 
   /** The server's tools as known now, listing them first when needed (bounded wait). */
@@ -267,16 +253,19 @@ export class McpToolSource extends EventEmitter implements ToolSource {
       tools.map((tool) => tool.name),
     );
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    // The server's own texts go to the model: a description or schema may quote a header too.
+    const redactor = headerRedactor(server);
     const offered: Tool[] = [];
     for (const [exposed, original] of names) {
       if (!isEnabled(server, original)) continue;
       const info = byName.get(original)!;
-      const about = (info.description ?? '').trim() || original;
+      const about = redactor.redact((info.description ?? '').trim()) || original;
       offered.push({
         name: exposed,
         description: `[${server.name}] ${about}`.slice(0, MAX_DESCRIPTION_CHARS),
-        parameters: modelParameters(info.inputSchema ?? {}),
+        parameters: modelParameters(redactor.redactDeep(info.inputSchema ?? {})),
         timeoutMs: server.timeoutMs,
+        redactor,
         execute: (args, context) => this.call(server.id, exposed, original, args, context),
       });
     }
@@ -310,7 +299,7 @@ export class McpToolSource extends EventEmitter implements ToolSource {
           timeout: server.timeoutMs,
         }),
       );
-      return toToolOutcome(server.name, original, result as McpCallResult);
+      return toToolOutcome(server.name, original, result as McpCallResult, headerRedactor(server));
     } catch (error) {
       if (context.signal.aborted || error instanceof McpToolError) throw error;
       if (error instanceof McpUnavailableError) {

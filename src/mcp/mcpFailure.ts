@@ -1,5 +1,5 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { McpServerConfig } from './McpServerConfig.ts';
+import { headerRedactor, type McpServerConfig } from './McpServerConfig.ts';
 
 /**
  * The server can't be used now (unreachable, refused, broken answer, headers unreadable). The
@@ -15,8 +15,6 @@ export class McpUnavailableError extends Error {
   }
 }
 
-const MIN_SECRET_LENGTH = 3;
-
 /**
  * One line about what went wrong, safe for a log line, a health report or an admin's answer:
  * the server's header values never appear (a server may echo them in an error body), URLs don't
@@ -27,13 +25,8 @@ export function describeFailure(error: unknown, server: Pick<McpServerConfig, 'h
   const cause =
     error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   if (cause?.code) text = `${text} (${cause.code})`;
-  // Whole values first, then their parts ("Bearer <token>": a server may echo only the token).
-  const secrets = Object.values(server.headers).flatMap((value) => [value, ...value.split(/\s+/)]);
-  for (const secret of secrets.sort((a, b) => b.length - a.length)) {
-    if (secret.length >= MIN_SECRET_LENGTH && !/^bearer$|^basic$/i.test(secret))
-      text = text.split(secret).join('[redacted]');
-  }
-  return text
+  return headerRedactor(server)
+    .redact(text)
     .split('\n')[0]!
     .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '<url>')
     .slice(0, 200);

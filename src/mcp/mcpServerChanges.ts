@@ -1,13 +1,13 @@
 import type { Logger } from '../logger.ts';
-import { listenForAnnouncements } from '../queues/announcements.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { listenForAnnouncements } from '../redis/announcements.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { mcpServersChannel } from '../redis/keys.ts';
 
 /**
  * An admin's edit of an MCP server, announced to every process that caches servers or their
  * tools (the same path as settings: src/settings/SettingsCache.ts). The message is the server's
  * id; a lost one is covered by the caches' maximum age.
  */
-export const mcpServersChannel = (prefix: string) => `${prefix}:mcp-servers:changed`;
 
 export const publishMcpServerChanged = (redis: Redis, prefix: string, serverId: string) =>
   redis.publish(mcpServersChannel(prefix), serverId);

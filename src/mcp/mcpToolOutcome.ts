@@ -1,3 +1,4 @@
+import { Redactor } from '../secrets/Redactor.ts';
 import type { ToolOutcome } from '../tools/Tool.ts';
 
 /** Most of a tool's answer the model reads; beyond this it is cut (and says so). */
@@ -55,11 +56,18 @@ const cap = (text: string, max: number) =>
 /**
  * An MCP tool's result as a Tool outcome: the text the model reads (capped), and a one-line
  * summary for people that never repeats the result. An `isError` result throws McpToolError.
+ * Either way the text is redacted first: a server may quote the headers it was sent.
  */
-export function toToolOutcome(serverName: string, toolName: string, result: McpCallResult): ToolOutcome {
+export function toToolOutcome(
+  serverName: string,
+  toolName: string,
+  result: McpCallResult,
+  redactor: Redactor = Redactor.none,
+): ToolOutcome {
   const parts = Array.isArray(result.content) ? (result.content as ContentPart[]) : [];
   let text = parts.map(partText).join('\n');
   if (!text && result.structuredContent !== undefined) text = JSON.stringify(result.structuredContent);
+  text = redactor.redact(text);
   if (result.isError)
     throw new McpToolError(cap(text || `${toolName} failed without a message`, MAX_ERROR_CHARS));
   const nonText = parts.filter((part) => part.type !== 'text').length;

@@ -15,7 +15,7 @@ import { notFound } from '../errors/AppError.ts';
  * The other places isolation is enforced: lists and lookups that are not by id filter by
  * `user` in their own query (the list routes, ChatService's clientMessageId lookup and
  * cancelAllIn, DocumentLibrary's same-bytes check), conditional writes name the user in their
- * own `where` (ConversationTitler's title, ChunkStore's chunks and status), ReplyContext's raw
+ * own `where` (ConversationTitler's title, ChunkStore's chunks, DocumentLifecycle's status), ReplyContext's raw
  * SQL names the user in its history window and in the token counts it stores, and the raw SQL of
  * search and retrieval (retrieval/hybridSearch.ts, used by HistorySearch and DocumentRetriever)
  * filters `user_id = ?` inside both legs of every search, and again when it loads the hits.

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../logger.ts';
-import { DEFAULT_REDIS_URL, redisAnswers } from '../queues/redisConnections.ts';
+import { DEFAULT_REDIS_URL, redisAnswers } from '../redis/connections.ts';
 import { freePort } from './freePort.ts';
 
 export class RedisUnavailableError extends Error {}

@@ -1,7 +1,7 @@
 import type { QueueName } from '../config.ts';
-import { publishCancel } from './jobCancels.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { publishCancel } from './cancels.ts';
 import type { Queues } from './Queues.ts';
-import type { RedisClient as Redis } from './redisConnections.ts';
 
 /**
  * How a stop ended: `removed` from the queue before a worker took it, `missing` (no such job),

@@ -1,14 +1,14 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import { QUEUE_NAMES, type QueueName } from '../config.ts';
-import { bullmqPrefix } from './bullmqPrefix.ts';
+import type { RedisConnections } from '../redis/connections.ts';
+import { bullmqPrefix } from '../redis/keys.ts';
 import { JOB_OPTIONS, type JobName, type JobPayload, QUEUE_DEFAULTS } from './jobs.ts';
-import type { RedisConnections } from './redisConnections.ts';
 
 /** The producer side of all three queues, typed by the job catalog. */
 export class Queues {
   /** The namespace of Parley's keys and channels (QUEUE_PREFIX). */
   readonly prefix: string;
-  /** BullMQ's prefix: the namespace, hash-tagged on a cluster (bullmqPrefix.ts). */
+  /** BullMQ's prefix: the namespace, hash-tagged on a cluster (src/redis/keys.ts). */
   readonly bullmqPrefix: string;
   private readonly queues: Record<QueueName, Queue>;
 

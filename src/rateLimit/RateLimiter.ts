@@ -1,6 +1,7 @@
 import type { RateLimitRule } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { rateLimitKey } from '../redis/keys.ts';
 
 export interface RateDecision {
   allowed: boolean;
@@ -35,7 +36,7 @@ export class RateLimiter {
       const [count, ttlMs] = (await this.redis.eval(
         HIT_SCRIPT,
         1,
-        `${this.prefix}:ratelimit:${bucket}:${key}`,
+        rateLimitKey(this.prefix, bucket, key),
         String(rule.windowSeconds * 1_000),
       )) as [number, number];
       return {

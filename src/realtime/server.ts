@@ -1,15 +1,15 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
-import { z } from 'zod';
 import { type AccessTokens, InvalidTokenError } from '../auth/AccessTokens.ts';
 import type { RateLimitRule } from '../config.ts';
 import { User } from '../db/entities/User.ts';
 import { unavailable } from '../errors/AppError.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/Queues.ts';
-import type { RedisConnections } from '../queues/redisConnections.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
-import { realtimeChannel } from '../relay/emitter.ts';
+import type { RedisConnections } from '../redis/connections.ts';
+import { realtimeChannel } from '../redis/keys.ts';
+import { systemPingSchema } from '../relay/eventSchemas.ts';
 import { userRoom } from '../relay/events.ts';
 import { guardAcks } from './ackGuard.ts';
 import { ackErrorFor, answer } from './answer.ts';
@@ -17,8 +17,6 @@ import { type ChatHandlerDeps, registerChatHandlers } from './chatHandlers.ts';
 import { handshakeOriginAllowed } from './handshakeOrigin.ts';
 import { spendMessage } from './messageBudget.ts';
 import type { RealtimeServer } from './types.ts';
-
-const pingSchema = z.object({ nonce: z.string().min(1).max(100) }).strict();
 
 /** The Socket.IO server, not yet attached: the edge attaches it to its HTTP server (see edge.ts). */
 export function createRealtimeServer(deps: {
@@ -84,7 +82,7 @@ export function createRealtimeServer(deps: {
 
     socket.on('system:ping', (payload, ack) =>
       answer(ack, deps.logger, async () => {
-        const { nonce } = pingSchema.parse(payload);
+        const { nonce } = systemPingSchema.parse(payload);
         await spendMessage(deps, socket.data.userId);
         try {
           const job = await deps.queues.add('maintenance', 'probe', { nonce, socketId: socket.id });

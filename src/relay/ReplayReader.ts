@@ -1,6 +1,7 @@
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { replayKey } from '../redis/keys.ts';
 import type { ChatTool, StreamEvent } from './events.ts';
-import { afterSeqStart, decodeEvent, FIELD, replayKey } from './replayLog.ts';
+import { afterSeqStart, decodeEvent, FIELD } from './replayLog.ts';
 
 export interface ReplayEntry {
   id: string;
@@ -20,7 +21,10 @@ export class ReplayReader {
     this.prefix = prefix;
   }
 
-  /** Every event after token `afterSeq` (the end of the answer included, once there is one). */
+  /**
+   * Every event after seq `afterSeq`, tokens and tool events alike (chat:started too when it is 0),
+   * and the end of the answer once there is one.
+   */
   async after(messageId: string, afterSeq: number): Promise<ReplayEntry[]> {
     const entries = await this.redis.xrange(replayKey(this.prefix, messageId), afterSeqStart(afterSeq), '+');
     return decodeEntries(entries as [string, string[]][]);

@@ -1,9 +1,10 @@
 import type { ToolCallRecord } from '../db/toolCall.ts';
 import type { Logger } from '../logger.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { replayKey } from '../redis/keys.ts';
 import type { RealtimeEmitter } from './emitter.ts';
 import { type ChatTool, type StreamEvent, userRoom } from './events.ts';
-import { encodeEvent, FIELD, replayKey, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
+import { encodeEvent, FIELD, STARTED_ID, terminalId, tokenId } from './replayLog.ts';
 import type { TerminalEvent } from './terminalEvent.ts';
 
 export interface PublisherOptions {
@@ -47,7 +48,7 @@ export class TokenPublisher {
   /** Each tool call's latest state, in the order the calls started. */
   private readonly calls = new Map<string, ToolCallRecord>();
 
-  /** `resumeFrom` continues an interrupted answer's log (its text and last seq). */
+  /** `resumeFrom` continues an interrupted answer's log (its text, last seq and tool calls). */
   constructor(
     deps: { redis: Redis; emitter: RealtimeEmitter; logger: Logger },
     target: StreamTarget,

@@ -1,12 +1,10 @@
 import { Emitter } from '@socket.io/redis-emitter';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { orderedPublisher } from '../redis/cluster.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { realtimeChannel } from '../redis/keys.ts';
 import type { ServerToClientEvents } from './events.ts';
-import { orderedPublisher } from './orderedPublisher.ts';
 
 export type RealtimeEmitter = Emitter<ServerToClientEvents>;
-
-/** The adapter's pub/sub channel, namespaced like the queues so deployments sharing a Redis stay apart. */
-export const realtimeChannel = (prefix: string) => `${prefix}:socket.io`;
 
 /**
  * Workers publish to Socket.IO rooms without running a server: the emitter writes to the

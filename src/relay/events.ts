@@ -1,8 +1,29 @@
+import type { z } from 'zod';
 import type { Citation } from '../db/citation.ts';
+import type {
+  chatCancelResultSchema,
+  chatCancelSchema,
+  chatDoneSchema,
+  chatErrorSchema,
+  chatResumeResultSchema,
+  chatResumeSchema,
+  chatSendResultSchema,
+  chatSendSchema,
+  chatStartedSchema,
+  chatTokenSchema,
+  chatToolSchema,
+  conversationUpdatedSchema,
+  documentProgressSchema,
+  probeReplySchema,
+  systemPingResultSchema,
+  systemPingSchema,
+} from './eventSchemas.ts';
 
 /**
  * The Socket.IO contract, typed once for the edge server, the worker-side emitter and clients.
- * Every client → server event takes an ack `(error, result)`.
+ * Every client → server event takes an ack `(error, result)`. The payload types are inferred from
+ * the zod schemas of ./eventSchemas.ts (the ones the edge parses client payloads with, and those
+ * of what the server sends), so a field exists in one place.
  */
 
 export interface AckError {
@@ -14,113 +35,37 @@ export interface AckError {
 
 export type Ack<Result> = (error: AckError | null, result?: Result) => void;
 
-export interface ProbeReply {
-  nonce: string;
-  /** Process id of the worker that ran the job: proves the answer crossed processes. */
-  workerPid: number;
-  enqueuedAt: string;
-  processedAt: string;
-}
+export type ProbeReply = z.infer<typeof probeReplySchema>;
 
-export interface ChatSendPayload {
-  conversationId?: string;
-  content: string;
-  clientMessageId?: string;
-  mode?: 'chat' | 'grounded';
-  documentIds?: string[];
-  /** For a new conversation: whether its answers may call tools (default true). */
-  tools?: boolean;
-}
+/** What `chat:send` accepts: the schema the edge validates it with. */
+export type ChatSendPayload = z.infer<typeof chatSendSchema>;
+export type ChatCancelPayload = z.infer<typeof chatCancelSchema>;
+export type ChatResumePayload = z.infer<typeof chatResumeSchema>;
+export type SystemPingPayload = z.infer<typeof systemPingSchema>;
 
-export interface ChatSendResult {
-  conversationId: string;
-  userMessageId: string;
-  assistantMessageId: string;
-}
+export type ChatSendResult = z.infer<typeof chatSendResultSchema>;
 
-export interface ChatStarted {
-  conversationId: string;
-  messageId: string;
-}
-
-export interface ChatToken {
-  conversationId: string;
-  messageId: string;
-  /** 1, 2, 3… per message, no gaps; one delta may carry several model tokens. */
-  seq: number;
-  delta: string;
-}
+export type ChatStarted = z.infer<typeof chatStartedSchema>;
+export type ChatToken = z.infer<typeof chatTokenSchema>;
 
 /** Where a grounded answer's passage [n] came from (stored with the message). */
 export type ChatCitation = Citation;
 
-export interface ChatDone {
-  conversationId: string;
-  messageId: string;
-  status: 'complete' | 'cancelled';
-  content: string;
-  usage: { promptTokens: number; completionTokens: number };
-  citations: ChatCitation[];
-  model: string | null;
-  ttftMs: number | null;
-  latencyMs: number | null;
-}
-
-export interface ChatErrorEvent {
-  conversationId: string;
-  messageId: string;
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
-/**
- * A tool the model called while answering: `running` when it starts, then `complete` or `error`
- * with a short summary. Takes a `seq` of the answer's one gap-free sequence (shared with
- * chat:token), so a replay delivers tool activity and text in the order they happened.
- */
-export interface ChatTool {
-  conversationId: string;
-  messageId: string;
-  seq: number;
-  /** The model's id for this call: the running and the ending event of one call share it. */
-  callId: string;
-  name: string;
-  /** The arguments as the model wrote them (JSON text, capped in length). */
-  arguments: string;
-  status: ToolCallStatus;
-  /** One line about the result (or the error), when the call ended. */
-  summary?: string;
-  durationMs?: number;
-}
-
-export type ToolCallStatus = 'running' | 'complete' | 'error';
-
-export interface ConversationUpdated {
-  conversationId: string;
-  title: string | null;
-}
-
-export interface DocumentProgress {
-  documentId: string;
-  status: 'queued' | 'processing' | 'ready' | 'failed';
-  /** 0..1: share of the document's chunks embedded and stored. */
-  progress: number;
-  chunkCount?: number;
-  /** Why the document failed, in words for the user. */
-  error?: string;
-}
+export type ChatDone = z.infer<typeof chatDoneSchema>;
+export type ChatErrorEvent = z.infer<typeof chatErrorSchema>;
+/** A tool call's event; see chatToolSchema in eventSchemas.ts. */
+export type ChatTool = z.infer<typeof chatToolSchema>;
+export type ToolCallStatus = ChatTool['status'];
+export type ConversationUpdated = z.infer<typeof conversationUpdatedSchema>;
+export type DocumentProgress = z.infer<typeof documentProgressSchema>;
 
 export interface ClientToServerEvents {
   /** Round trip through a queue and a worker, answered with `system:pong`. */
-  'system:ping': (payload: { nonce: string }, ack: Ack<{ jobId: string }>) => void;
+  'system:ping': (payload: SystemPingPayload, ack: Ack<z.infer<typeof systemPingResultSchema>>) => void;
   'chat:send': (payload: ChatSendPayload, ack: Ack<ChatSendResult>) => void;
-  'chat:cancel': (payload: { messageId: string }, ack: Ack<{ ok: true }>) => void;
+  'chat:cancel': (payload: ChatCancelPayload, ack: Ack<z.infer<typeof chatCancelResultSchema>>) => void;
   /** Replays every chat:token and chat:tool with seq > afterSeq to this socket, then the live tail follows. */
-  'chat:resume': (
-    payload: { messageId: string; afterSeq: number },
-    ack: Ack<{ ok: true; replayed: number }>,
-  ) => void;
+  'chat:resume': (payload: ChatResumePayload, ack: Ack<z.infer<typeof chatResumeResultSchema>>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -147,5 +92,5 @@ export interface SocketData {
   userId: string;
 }
 
-/** The room each socket joins for its user once accounts exist; workers emit here. */
+/** The room every authenticated socket joins for its user; workers emit here. */
 export const userRoom = (userId: string) => `user:${userId}`;

@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { ReadThroughCache } from '../cache/ReadThroughCache.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { listenForAnnouncements } from '../queues/announcements.ts';
-import type { RedisClient as Redis } from '../queues/redisConnections.ts';
+import { listenForAnnouncements } from '../redis/announcements.ts';
+import type { RedisClient as Redis } from '../redis/connections.ts';
+import { settingsChannel } from '../redis/keys.ts';
 import { readSettings, type SettingValues } from './RuntimeSettings.ts';
-
-/** The channel an admin's change is announced on; every worker process listens to it. */
-export const settingsChannel = (prefix: string) => `${prefix}:settings:changed`;
 
 /** Tells every process that caches settings to read them again. */
 export const publishSettingsChanged = (redis: Redis, prefix: string) =>
@@ -17,6 +16,7 @@ export const publishSettingsChanged = (redis: Redis, prefix: string) =>
  * an old value for ever: a cached copy is read again after this long, whatever happens.
  */
 export const SETTINGS_MAX_AGE_MS = 60_000;
+const SETTINGS_KEY = 'settings';
 
 /**
  * The runtime settings, read once per process and kept until an admin changes one: the admin
@@ -26,40 +26,21 @@ export const SETTINGS_MAX_AGE_MS = 60_000;
  */
 export class SettingsCache {
   private readonly config: Pick<Config, 'groq' | 'retentionDays'>;
-  private readonly maxAgeMs: number;
-  private loading: Promise<SettingValues> | null = null;
-  private loadedAt = 0;
-  /** Bumped by every invalidation: a read that started before one is not kept. */
-  private generation = 0;
+  private readonly cache: ReadThroughCache<SettingValues>;
 
   constructor(config: Pick<Config, 'groq' | 'retentionDays'>, options: { maxAgeMs?: number } = {}) {
     this.config = config;
-    this.maxAgeMs = options.maxAgeMs ?? SETTINGS_MAX_AGE_MS;
+    this.cache = new ReadThroughCache({ maxAgeMs: options.maxAgeMs ?? SETTINGS_MAX_AGE_MS });
   }
 
   /** The settings; reads the database only when there is no fresh copy. */
   get(em: EntityManager): Promise<SettingValues> {
-    if (this.loading && Date.now() - this.loadedAt <= this.maxAgeMs) return this.loading;
-    const generation = this.generation;
-    const loading = readSettings(em, this.config);
-    this.loading = loading;
-    this.loadedAt = Date.now();
-    loading.then(
-      () => {
-        // Invalidated while the read ran: it may hold the old value, so the next get reads again.
-        if (this.generation !== generation && this.loading === loading) this.loading = null;
-      },
-      () => {
-        if (this.loading === loading) this.loading = null; // a failed read is not cached
-      },
-    );
-    return loading;
+    return this.cache.get(SETTINGS_KEY, () => readSettings(em, this.config));
   }
 
-  /** Forgets the copy: the next `get` reads the database. */
+  /** Forgets the copy: the next `get` reads the database (a read running now is not kept). */
   invalidate(): void {
-    this.generation += 1;
-    this.loading = null;
+    this.cache.invalidate();
   }
 
   /** Drops the copy whenever a change is announced; `subscriber` becomes a subscriber connection. */

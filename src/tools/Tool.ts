@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Citation } from '../db/citation.ts';
+import type { Redactor } from '../secrets/Redactor.ts';
 
 /** What a tool is given when it runs: always on behalf of the user whose answer asked for it. */
 export interface ToolContext {
@@ -35,6 +36,11 @@ export interface Tool {
   readonly parameters: Record<string, unknown>;
   /** Longest a call may run before its signal aborts; the loop's default when absent. */
   readonly timeoutMs?: number;
+  /**
+   * Secrets the tool's answers may quote (an MCP server's header values): the loop hides them in
+   * everything the tool gives back, before the model, a log line or a client sees it.
+   */
+  readonly redactor?: Redactor;
   execute(args: unknown, context: ToolContext): Promise<ToolOutcome>;
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../../src/chat/tokenCount.ts';
+import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../../src/llm/tokenCount.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { ChildService } from '../support/ChildService.ts';

@@ -2,11 +2,12 @@ import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers
 import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import pg from 'pg';
-import { NOTHING_RELEVANT_ANSWER } from '../../src/chat/groundedPrompt.ts';
+import { NOTHING_RELEVANT_ANSWER } from '../../src/answers/context/groundedPrompt.ts';
 import { loadConfig } from '../../src/config.ts';
 import { chunkDocument } from '../../src/ingest/chunker.ts';
 import type { DocumentKind } from '../../src/ingest/documentKind.ts';
 import { parseDocument } from '../../src/ingest/parseDocument.ts';
+import { bullmqPrefixOf } from '../../src/redis/keys.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { ChildService } from '../support/ChildService.ts';
@@ -140,7 +141,7 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     await db.connect();
     queueEvents = new QueueEvents('ingest', {
       connection: testRedisClient('blocking'),
-      prefix: loadConfig({ ...env }).redis.bullmqPrefix,
+      prefix: bullmqPrefixOf(loadConfig({ ...env })),
     });
     await queueEvents.waitUntilReady();
     alice = await api.signup('alice');

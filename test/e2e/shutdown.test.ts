@@ -2,7 +2,7 @@ import { QueueEvents } from 'bullmq';
 import { expect } from 'chai';
 import { createLogger } from '../../src/logger.ts';
 import { Queues } from '../../src/queues/Queues.ts';
-import { RedisConnections } from '../../src/queues/redisConnections.ts';
+import { RedisConnections } from '../../src/redis/connections.ts';
 import { ChildService } from '../support/ChildService.ts';
 import {
   createTestDatabase,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NOTHING_RELEVANT_ANSWER } from '../../src/chat/groundedPrompt.ts';
+import { NOTHING_RELEVANT_ANSWER } from '../../src/answers/context/groundedPrompt.ts';
 import { makeTextPdf } from '../support/pdfFactory.ts';
 import { answerStatus, send, shownText, signUp, startNewChat, until } from '../support/webApp.ts';
 import {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { AnswerEnding } from '../../src/chat/AnswerEnding.ts';
+import { AnswerLifecycle } from '../../src/answers/AnswerLifecycle.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
 import { Message } from '../../src/db/entities/Message.ts';
@@ -18,13 +18,13 @@ import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../suppor
  * worker: what is stored, and what its tabs are told (the relay's replay log holds exactly the
  * events the emitter sends to the user's room).
  */
-describe('AnswerEnding: every way an answer ends', () => {
+describe('AnswerLifecycle: every way an answer ends', () => {
   const logger = createLogger('silent');
   const prefix = uniqueQueuePrefix('ending');
   let orm: Orm;
   let redis: Redis;
   let replay: ReplayReader;
-  let ending: AnswerEnding;
+  let ending: AnswerLifecycle;
 
   const publisherFor = (target: StreamTarget, resumeFrom?: { text: string; seq: number }) =>
     new TokenPublisher(
@@ -38,7 +38,7 @@ describe('AnswerEnding: every way an answer ends', () => {
     orm = await openDatabase(loadConfig({ DATABASE_URL: await createTestDatabase('ending') }), logger);
     redis = new Redis(TEST_REDIS_URL);
     replay = new ReplayReader(redis, prefix);
-    ending = new AnswerEnding({ em: () => orm.em.fork(), publisherFor, replay, logger });
+    ending = new AnswerLifecycle({ em: () => orm.em.fork(), publisherFor, replay, logger });
   });
   after(async () => {
     await orm?.close();

@@ -89,6 +89,8 @@ describe('edge health and HTTP basics', () => {
       // (Redis may still be connecting this soon after start; the embedder fails regardless.)
       expect(report.failing).to.include('embedder').and.not.include('postgres');
       expect(report.checks.embedder!.error).to.include('no-such-model').and.include('MODELS_DIR');
+      // The whole explanation, down to the fix at its end (it used to be cut at 200 characters).
+      expect(report.checks.embedder!.error).to.include('npm run models:pull');
     } finally {
       await withoutModel.stop();
     }

@@ -4,7 +4,7 @@ import { Conversation, Document, Message, RefreshToken, User } from '../../src/d
 import { createLogger } from '../../src/logger.ts';
 import { scheduleMaintenance } from '../../src/maintenance/schedule.ts';
 import { Queues } from '../../src/queues/Queues.ts';
-import { RedisConnections } from '../../src/queues/redisConnections.ts';
+import { RedisConnections } from '../../src/redis/connections.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
@@ -39,7 +39,7 @@ describe('maintenance: retention and housekeeping', function () {
     admin = (await api.request('POST', '/api/v1/auth/login', { body: ADMIN })).body.accessToken;
     events = new QueueEvents('maintenance', {
       connection: edge.runtime.redis.create('blocking', 'test-events'),
-      prefix: edge.runtime.config.redis.bullmqPrefix,
+      prefix: edge.runtime.queues.bullmqPrefix,
     });
     await events.waitUntilReady();
     const workers = await startWorkers(edge.runtime, ['maintenance']);
@@ -177,7 +177,7 @@ describe('maintenance: retention and housekeeping', function () {
   it('sweeps answers and documents whose job failed without ending them, and tells their tabs', async () => {
     const session = await api.signup('sweep');
     const tab = await ChatClient.connect(edge.url, session.accessToken);
-    const prefix = edge.runtime.config.redis.bullmqPrefix;
+    const prefix = edge.runtime.queues.bullmqPrefix;
     const em = edge.runtime.orm.em.fork();
     const user = await em.findOneOrFail(User, { id: session.user.id });
     const conversation = em.create(Conversation, { user, title: 'swept' });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
-import { createMcpToolSource } from '../../src/mcp/createMcpToolSource.ts';
+import { createMcpToolSource } from '../../src/compose/mcpToolSource.ts';
 import { McpToolSource, McpToolUnavailableError } from '../../src/mcp/McpToolSource.ts';
 import { McpToolError } from '../../src/mcp/mcpToolOutcome.ts';
 import type { Tool, ToolContext } from '../../src/tools/Tool.ts';

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import type { Runtime } from '../../src/compose/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { apiKeySealContext, ModelProvider, type ProviderModel } from '../../src/db/entities/ModelProvider.ts';
 import { newId } from '../../src/db/ids.ts';
 import { ModelCatalog } from '../../src/llm/ModelCatalog.ts';
-import type { Runtime } from '../../src/runtime.ts';
-import { publishSettingsChanged, settingsChannel } from '../../src/settings/SettingsCache.ts';
+import { settingsChannel } from '../../src/redis/keys.ts';
+import { publishSettingsChanged } from '../../src/settings/SettingsCache.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
 import { openTaskRuntime } from '../support/taskRuntime.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { RedisClient } from '../../src/queues/redisConnections.ts';
+import type { RedisClient } from '../../src/redis/connections.ts';
 import { ApiClient } from '../support/ApiClient.ts';
 import { startInProcessEdge } from '../support/inProcessEdge.ts';
 import {

@@ -2,18 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import pg from 'pg';
-import { ReplyContext } from '../../src/chat/ReplyContext.ts';
-import { countTokens } from '../../src/chat/tokenCount.ts';
+import { ReplyContext } from '../../src/answers/context/ReplyContext.ts';
+import type { Runtime } from '../../src/compose/runtime.ts';
+import { composeWorker } from '../../src/compose/worker.ts';
 import { Message } from '../../src/db/entities/Message.ts';
 import { createLlmProvider } from '../../src/llm/createLlmProvider.ts';
 import type { LlmProvider } from '../../src/llm/LlmProvider.ts';
+import { countTokens } from '../../src/llm/tokenCount.ts';
 import { createRealtimeEmitter, type RealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
-import { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
-import { HistorySearch } from '../../src/retrieval/HistorySearch.ts';
-import type { Runtime } from '../../src/runtime.ts';
-import { ChatDependencies } from '../../workers/tasks/chatDependencies.ts';
-import { GenerateReplyTask } from '../../workers/tasks/GenerateReplyTask.ts';
+import type { DocumentRetriever } from '../../src/retrieval/DocumentRetriever.ts';
+import type { GenerateReplyTask } from '../../workers/tasks/GenerateReplyTask.ts';
+import { createTasks } from '../../workers/tasks/index.ts';
 import { createConversation, createDocument, createUser } from '../support/factories.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { openTaskRuntime } from '../support/taskRuntime.ts';
@@ -92,20 +92,8 @@ describe('reply path: round trips before the model call, and the streaming write
       complete: (request) => real.complete(request),
       probe: (signal) => real.probe(signal),
     };
-    task = new GenerateReplyTask(
-      new ChatDependencies({
-        orm: runtime.orm,
-        config,
-        provider,
-        queues: runtime.queues,
-        logger: runtime.logger,
-        streamRedis,
-        emitter,
-        metrics: runtime.metrics,
-        retriever: new DocumentRetriever(runtime.embedder, config.retrieval.minSimilarity),
-        history: new HistorySearch(runtime.embedder, runtime.logger, config.retrieval.minSimilarity),
-      }),
-    );
+    const parts = await composeWorker(runtime, ['chat'], { builtIn: provider, emitter, listen: false });
+    task = createTasks(parts).chat['generate-reply'] as GenerateReplyTask;
   });
   beforeEach(() => {
     stub.reset();

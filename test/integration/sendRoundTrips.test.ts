@@ -6,6 +6,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
+import type { AnswerLifecycle } from '../../src/answers/AnswerLifecycle.ts';
 import { ChatService } from '../../src/chat/ChatService.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Conversation } from '../../src/db/entities/Conversation.ts';
@@ -253,6 +254,7 @@ describe('chat:send’s statement on embedded PGlite', function () {
       publisherFor: () => {
         throw new Error('no answer ends here');
       },
+      lifecycle: {} as AnswerLifecycle,
     });
   });
   let chat: ChatService;

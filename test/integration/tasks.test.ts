@@ -1,15 +1,16 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
-import { cancelFlagKey } from '../../src/chat/cancellation.ts';
-import { NO_DOCUMENTS_ANSWER } from '../../src/chat/groundedPrompt.ts';
+import { NO_DOCUMENTS_ANSWER } from '../../src/answers/context/groundedPrompt.ts';
+import type { Runtime } from '../../src/compose/runtime.ts';
+import { composeWorker } from '../../src/compose/worker.ts';
 import { DocumentChunk } from '../../src/db/entities/DocumentChunk.ts';
 import { DocumentFile } from '../../src/db/entities/DocumentFile.ts';
 import { Message } from '../../src/db/entities/Message.ts';
+import { cancelFlagKey } from '../../src/redis/keys.ts';
 import { createRealtimeEmitter } from '../../src/relay/emitter.ts';
 import { Notifier } from '../../src/relay/Notifier.ts';
-import { ReplayReader } from '../../src/relay/ReplayReader.ts';
-import type { Runtime } from '../../src/runtime.ts';
+import type { ReplayReader } from '../../src/relay/ReplayReader.ts';
 import type { TaskContext } from '../../workers/Task.ts';
 import { createTasks, type TaskRegistry } from '../../workers/tasks/index.ts';
 import { createConversation, createDocument, createUser } from '../support/factories.ts';
@@ -32,11 +33,9 @@ describe('tasks without the stack: generate-reply and ingest-document', function
   before(async () => {
     stub = await GroqStub.start({ ttftMs: 1, tokensPerSecond: 5_000, answerTokens: 12 });
     runtime = await openTaskRuntime('tasks', stub);
-    const { config } = runtime;
-    const streamRedis = runtime.redis.create('pubsub', 'tasks-test');
-    const emitter = createRealtimeEmitter(streamRedis, config.redis.queuePrefix);
-    tasks = createTasks(runtime, { streamRedis, emitter, notify: new Notifier(emitter) });
-    replay = new ReplayReader(streamRedis, config.redis.queuePrefix);
+    const parts = await composeWorker(runtime, ['chat', 'ingest', 'maintenance'], { listen: false });
+    tasks = createTasks(parts);
+    ({ replay } = parts.relay);
   });
   beforeEach(() => stub.reset());
   after(async () => {
@@ -179,6 +178,27 @@ describe('tasks without the stack: generate-reply and ingest-document', function
         .execute('select status, error from documents where id = ?', [document.id]);
       expect(row.status).to.equal('failed');
       expect(row.error).to.be.a('string').and.not.equal('');
+    });
+
+    it('ends a document failed after its last attempt, its partial chunks removed', async () => {
+      const em = runtime.orm.em.fork();
+      const document = await createDocument(em, await createUser(em), {
+        status: 'processing',
+        chunks: ['half', 'stored'],
+      });
+      await tasks.ingest['ingest-document'].onFailed(
+        { userId: document.user.id, documentId: document.id },
+        new Error('connect ECONNREFUSED'),
+        context(),
+      );
+      const [row] = await em
+        .getConnection()
+        .execute('select status, error from documents where id = ?', [document.id]);
+      expect(row).to.deep.equal({
+        status: 'failed',
+        error: 'The document could not be processed. Try uploading it again later.',
+      });
+      expect(await em.count(DocumentChunk, { document: document.id })).to.equal(0);
     });
 
     it('does nothing for a document deleted before its job ran', async () => {

@@ -6,7 +6,9 @@
  * keeps sessions (Mcp-Session-Id) and a notification stream, as the SDK's own examples do.
  *
  *   const mcp = await McpTestServer.start();
- *   // register mcp.url; tools: lookup_order {orderId}, fail_always {}
+ *   // register mcp.url; tools: lookup_order {orderId}, fail_always {}, and three that quote the
+ *   // Authorization header's token back with `{ echoesCredentials: true }` (as an isError text, a
+ *   // thrown error, a plain answer): check_access {}, check_access_throws {}, whoami {}
  *   await mcp.stop(); await mcp.restart();   // down, and up again on the same port (sessions lost)
  *   mcp.addTool('count_items');               // stateful: connected clients get tools/list_changed
  */
@@ -30,6 +32,12 @@ export interface RecordedCall {
   headers: Record<string, string | string[] | undefined>;
 }
 
+export interface McpTestServerOptions {
+  stateful?: boolean;
+  /** Adds the tools that quote the Authorization header back (a careless or hostile server). */
+  echoesCredentials?: boolean;
+}
+
 export class McpTestServer extends EventEmitter {
   /** Every tool call, in order. */
   readonly calls: RecordedCall[] = [];
@@ -38,6 +46,7 @@ export class McpTestServer extends EventEmitter {
   private server: Server;
   private port = 0;
   private readonly stateful: boolean;
+  private readonly echoesCredentials: boolean;
   /** Stateful mode: live sessions (lost on restart, like a real server's memory). */
   private readonly sessions = new Map<
     string,
@@ -45,13 +54,14 @@ export class McpTestServer extends EventEmitter {
   >();
   private readonly extraTools: string[] = [];
 
-  private constructor(options: { stateful?: boolean }) {
+  private constructor(options: McpTestServerOptions) {
     super();
     this.stateful = options.stateful ?? false;
+    this.echoesCredentials = options.echoesCredentials ?? false;
     this.server = this.createHttpServer();
   }
 
-  static async start(options: { stateful?: boolean } = {}): Promise<McpTestServer> {
+  static async start(options: McpTestServerOptions = {}): Promise<McpTestServer> {
     const mcp = new McpTestServer(options);
     await mcp.listen(0);
     return mcp;
@@ -203,8 +213,47 @@ export class McpTestServer extends EventEmitter {
         return { isError: true, content: [{ type: 'text', text: 'the warehouse system is down' }] };
       },
     );
+    if (this.echoesCredentials) this.registerEchoes(server);
     for (const name of this.extraTools) this.registerExtra(server, name);
     return server;
+  }
+
+  /** Tools that reject a credential by quoting it: what Parley must never pass on. */
+  private registerEchoes(server: McpServer): void {
+    const tokenOf = (headers: RecordedCall['headers']) =>
+      String(headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+    server.registerTool(
+      'check_access',
+      { description: 'Checks access (answers isError quoting the token).', inputSchema: {} },
+      async (_args, extra) => {
+        const headers = extra.requestInfo?.headers ?? {};
+        this.record('check_access', {}, headers);
+        return {
+          isError: true,
+          content: [{ type: 'text', text: `access denied for token ${tokenOf(headers)}` }],
+        };
+      },
+    );
+    server.registerTool(
+      'check_access_throws',
+      { description: 'Checks access (throws, quoting the token).', inputSchema: {} },
+      async (_args, extra) => {
+        const headers = extra.requestInfo?.headers ?? {};
+        this.record('check_access_throws', {}, headers);
+        throw new Error(`access denied for token ${tokenOf(headers)}`);
+      },
+    );
+    server.registerTool(
+      'whoami',
+      { description: 'Says who is calling (quotes the whole header).', inputSchema: {} },
+      async (_args, extra) => {
+        const headers = extra.requestInfo?.headers ?? {};
+        this.record('whoami', {}, headers);
+        return {
+          content: [{ type: 'text', text: `you called with Authorization: ${headers.authorization}` }],
+        };
+      },
+    );
   }
 
   private record(tool: string, args: Record<string, unknown>, headers: RecordedCall['headers']): void {

@@ -1,5 +1,5 @@
+import type { WorkerOptions } from '../../src/compose/worker.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
-import type { TaskOptions } from '../../workers/tasks/index.ts';
 import { GroqStub, type StubOptions } from './GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from './inProcessEdge.ts';
 import { createTestDatabase, TEST_REDIS_ENV, uniqueQueuePrefix } from './services.ts';
@@ -20,7 +20,7 @@ export async function startChatStack(
   stubOptions: Partial<StubOptions>,
   env: Record<string, string> = {},
   /** What the workers add to their tasks (e.g. a test's own tool source). */
-  workerOptions: TaskOptions = {},
+  workerOptions: WorkerOptions = {},
 ): Promise<ChatStack> {
   const stub = await GroqStub.start(stubOptions);
   const edge = await startInProcessEdge({

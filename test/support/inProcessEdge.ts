@@ -1,8 +1,8 @@
 import type Koa from 'koa';
+import { startEdge } from '../../src/compose/edge.ts';
+import { openRuntime, type Runtime } from '../../src/compose/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startEdge } from '../../src/edge.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { TEST_EMBEDDING_ENV, TEST_JWT_SECRET } from './services.ts';
 
 export interface TestEdge {

@@ -1,6 +1,6 @@
 import { type Job, QueueEvents } from 'bullmq';
+import type { Runtime } from '../../src/compose/runtime.ts';
 import type { QueueName } from '../../src/config.ts';
-import type { Runtime } from '../../src/runtime.ts';
 
 /**
  * Waits (on BullMQ's queue events, not on time) until a job is finished, and returns its
@@ -12,7 +12,7 @@ export async function jobFinished(runtime: Runtime, queue: QueueName, job: Job |
   if (!found) throw new Error(`no ${queue} job ${String(job)}`);
   const events = new QueueEvents(queue, {
     connection: runtime.redis.create('blocking', 'events'),
-    prefix: runtime.config.redis.bullmqPrefix,
+    prefix: runtime.queues.bullmqPrefix,
   });
   try {
     await events.waitUntilReady();

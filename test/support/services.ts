@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { RedisClient, RedisTarget } from '../../src/queues/redisConnections.ts';
+import type { RedisClient, RedisTarget } from '../../src/redis/connections.ts';
 import { PrivateCluster } from './privateCluster.ts';
 import { noteTestPrefix, TEST_KEY_NAMESPACE } from './testKeys.ts';
 

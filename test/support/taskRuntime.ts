@@ -1,6 +1,6 @@
+import { openRuntime, type Runtime } from '../../src/compose/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import type { GroqStub } from './GroqStub.ts';
 import {
   createTestDatabase,

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
-import { scanKeys } from '../../src/queues/keyScan.ts';
-import type { RedisClient } from '../../src/queues/redisConnections.ts';
+import { scanKeys } from '../../src/redis/cluster.ts';
+import type { RedisClient } from '../../src/redis/connections.ts';
 
 /**
  * Every Redis key a test run writes lives under this run's namespace (queue prefixes start with

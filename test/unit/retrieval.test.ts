@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { citationsFor, promptWithPassages } from '../../src/chat/groundedPrompt.ts';
-import { countTokens } from '../../src/chat/tokenCount.ts';
+import { citationsFor, promptWithPassages } from '../../src/answers/context/groundedPrompt.ts';
+import { countTokens } from '../../src/llm/tokenCount.ts';
 import type { Passage } from '../../src/retrieval/DocumentRetriever.ts';
 import { fuseRanks, RRF_K } from '../../src/retrieval/rankFusion.ts';
 import { snippetOf } from '../../src/retrieval/snippet.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import llama3Tokenizer from 'llama3-tokenizer-js';
-import { countTokens } from '../../src/chat/tokenCount.ts';
+import { countTokens } from '../../src/llm/tokenCount.ts';
 
 const whole = (text: string) => llama3Tokenizer.encode(text, { bos: false, eos: false }).length;
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { expect } from 'chai';
 import { z } from 'zod';
-import { type ToolActivity, ToolLoop, type ToolLoopRequest } from '../../src/chat/ToolLoop.ts';
+import { type ToolActivity, ToolLoop, type ToolLoopRequest } from '../../src/answers/ToolLoop.ts';
 import type { GenerationRequest, GenerationResult, LlmProvider } from '../../src/llm/LlmProvider.ts';
 import { createLogger } from '../../src/logger.ts';
 import { defineTool } from '../../src/tools/defineTool.ts';
@@ -65,11 +65,13 @@ function request(tools: Tool[], overrides: Partial<ToolLoopRequest> = {}) {
     conversationId: 'c',
     messageId: 'm',
     citationOffset: 0,
-    outputAllowed: Promise.resolve(true),
-    onToken: (delta) => {
-      text += delta;
+    output: {
+      allowed: Promise.resolve(true),
+      token: (delta) => {
+        text += delta;
+      },
+      tool: (event) => activity.push(event),
     },
-    onTool: (event) => activity.push(event),
     ...overrides,
   };
   return { loopRequest, activity, text: () => text };
@@ -119,7 +121,8 @@ describe('ToolLoop', () => {
 
   it('runs no tool and sends no event when output is not allowed (the answer could not start)', async () => {
     const model = new ScriptedModel([{ calls: [{ name: 'huge', arguments: '{"size": 1}' }] }]);
-    const { loopRequest, activity } = request([huge], { outputAllowed: Promise.resolve(false) });
+    const { loopRequest, activity } = request([huge]);
+    loopRequest.output = { ...loopRequest.output, allowed: Promise.resolve(false) };
     const result = await loopWith(model).run(loopRequest);
     expect(result.aborted).to.equal(true);
     expect(activity).to.deep.equal([]);

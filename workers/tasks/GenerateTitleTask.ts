@@ -1,4 +1,4 @@
-import type { ConversationTitler } from '../../src/chat/ConversationTitler.ts';
+import type { ConversationTitler } from '../../src/answers/ConversationTitler.ts';
 import type { ConversationPayload } from '../../src/queues/jobs.ts';
 import { Task, type TaskContext } from '../Task.ts';
 

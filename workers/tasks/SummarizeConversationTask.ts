@@ -1,4 +1,4 @@
-import type { ConversationSummarizer } from '../../src/chat/ConversationSummarizer.ts';
+import type { ConversationSummarizer } from '../../src/answers/ConversationSummarizer.ts';
 import type { SummarizePayload } from '../../src/queues/jobs.ts';
 import { Task, type TaskContext } from '../Task.ts';
 

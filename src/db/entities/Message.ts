@@ -32,7 +32,7 @@ export const MessageSchema = defineEntity({
     replyTo: p.uuid().nullable().index(),
     role: p.enum(MESSAGE_ROLES),
     content: p.text().default(''),
-    /** Tokens of `content` (src/chat/tokenCount.ts countTokens), set when it is written; null on older rows. */
+    /** Tokens of `content` (src/llm/tokenCount.ts countTokens), set when it is written; null on older rows. */
     tokenCount: p.integer().nullable(),
     status: p.enum(MESSAGE_STATUSES).default('complete'),
     clientMessageId: p.string().length(100).nullable(),

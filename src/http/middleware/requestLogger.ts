@@ -16,7 +16,7 @@ export const requestLogger =
         status: ctx.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       };
-      if (ctx.status >= 500) ctx.state.log.error(line, 'request failed');
+      if (ctx.status >= 500 && !ctx.state.expectedFailure) ctx.state.log.error(line, 'request failed');
       else if (!ctx.path.startsWith('/health')) ctx.state.log.info(line, 'request');
     }
   };

@@ -31,6 +31,7 @@ function parameters(operation: Operation) {
   for (const [where, schema] of [
     ['path', operation.params],
     ['query', operation.query],
+    ['header', operation.headers],
   ] as const) {
     if (!schema) continue;
     const json = toSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };

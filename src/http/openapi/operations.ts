@@ -22,7 +22,7 @@ import {
   updateConversationSchema,
 } from '../routes/conversations/schema.ts';
 import { documentParams, listDocumentsQuery, uploadDocumentBody } from '../routes/documents/schema.ts';
-import { messageParams, streamQuery } from '../routes/messages/schema.ts';
+import { messageParams, streamHeaders, streamQuery } from '../routes/messages/schema.ts';
 import { presenceParams } from '../routes/presence.ts';
 import { searchQuery } from '../routes/search/schema.ts';
 import { MCP_SERVER_OPERATIONS } from './mcpServerOperations.ts';
@@ -42,6 +42,8 @@ export interface Operation {
   auth?: 'user' | 'admin' | 'metrics';
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the operation reads (beyond Authorization). */
+  headers?: z.ZodObject;
   body?: z.ZodType;
   /** The body's media type (default application/json). */
   consumes?: 'application/json' | 'multipart/form-data';
@@ -294,10 +296,16 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/messages/{id}/stream',
     tag: 'messages',
     summary: 'The answer’s events as Server-Sent Events (replay after afterSeq, then live)',
+    description:
+      'Each event has `id:` (its place in the replay log), `event:` (the chat:* name) and `data:` (JSON). A client that reconnects sends the last id it got as `Last-Event-ID` (an EventSource does so by itself) or `?afterSeq=N`; with both, the later position wins. The stream closes after the answer ends; a `Last-Event-ID` that is the end answers 204, which tells an EventSource to stop reconnecting.',
     auth: 'user',
     params: messageParams,
     query: streamQuery,
-    responses: { 200: 'text/event-stream' },
+    headers: streamHeaders,
+    responses: {
+      200: 'text/event-stream',
+      204: 'Last-Event-ID is the end of the answer: nothing more to send',
+    },
     produces: 'text/event-stream',
   },
 

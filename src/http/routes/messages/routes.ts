@@ -4,13 +4,14 @@ import { TERMINAL_MESSAGE_STATUSES } from '../../../db/entities/Message.ts';
 import { findOwnMessage, ownAssistantMessage } from '../../../policies/ownership.ts';
 import { presentMessage } from '../../../presenters/message.ts';
 import type { StreamEvent } from '../../../relay/events.ts';
-import { isTerminal } from '../../../relay/replayLog.ts';
+import { isTerminal, terminalId } from '../../../relay/replayLog.ts';
 import { doneFromStoredMessage } from '../../../relay/terminalEvent.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { byUser, rateLimit } from '../../middleware/rateLimit.ts';
 import type { AppState } from '../../state.ts';
 import { parseParams, parseQuery } from '../../validation.ts';
+import { idAfter, resumePosition } from './resumePosition.ts';
 import { messageParams, streamQuery } from './schema.ts';
 
 /** How long one XREAD waits before checking that the client is still there. */
@@ -40,12 +41,22 @@ export function messageRoutes(services: EdgeServices): Router<AppState> {
 
   /**
    * The same events as the socket, for clients without Socket.IO: what the replay log holds
-   * after `afterSeq`, then the live tail, until the answer ends or the client leaves.
+   * after `afterSeq` (or the `Last-Event-ID` a reconnecting EventSource sends, whichever is
+   * later), then the live tail, until the answer ends or the client leaves.
    */
   router.get('/:id/stream', async (ctx) => {
     const { id } = parseParams(ctx, messageParams);
-    const { afterSeq } = parseQuery(ctx, streamQuery);
+    const position = resumePosition(
+      parseQuery(ctx, streamQuery).afterSeq,
+      ctx.get('last-event-id') || undefined,
+    );
+    const { afterSeq } = position;
     await ownAssistantMessage(orm.em, ctx.state.user, id);
+    if (position.ended) {
+      // The client has the end already; 204 is what tells an EventSource not to reconnect.
+      ctx.status = 204;
+      return;
+    }
 
     const stream = new PassThrough();
     ctx.status = 200;
@@ -65,18 +76,21 @@ export function messageRoutes(services: EdgeServices): Router<AppState> {
     void (async () => {
       const blocking = redis.create('blocking', 'sse-tail');
       try {
-        let lastId = `${afterSeq}-0`;
+        const start = position.afterId ?? `${afterSeq}-0`;
+        let lastId = start;
         let ended = false;
         for (const entry of await replay.after(id, afterSeq)) {
+          if (position.afterId !== undefined && !idAfter(entry.id, position.afterId)) continue;
           send(entry.event, entry.id);
           lastId = entry.id;
           ended ||= isTerminal(entry.event);
         }
-        if (!ended && lastId === `${afterSeq}-0`) {
+        if (!ended && lastId === start) {
           // Nothing logged: either the answer ended long ago (log expired) or it has not begun.
           const current = await findOwnMessage(orm.em.fork(), ctx.state.user, id);
           if (current && TERMINAL_MESSAGE_STATUSES.includes(current.status)) {
-            send(doneFromStoredMessage(current));
+            // An end id, so an EventSource that reconnects by itself is told 204 instead of this again.
+            send(doneFromStoredMessage(current), terminalId(afterSeq));
             ended = true;
           }
         }

@@ -1,5 +1,5 @@
-import type { PromptMessage } from '../llm/LlmProvider.ts';
-import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageTokens } from './tokenCount.ts';
+import type { PromptMessage } from '../../llm/LlmProvider.ts';
+import { countTokens, MESSAGE_OVERHEAD_TOKENS, messageTokens } from '../../llm/tokenCount.ts';
 
 export interface Turn {
   id: string;

@@ -1,6 +1,6 @@
-import type { Citation } from '../db/entities/Message.ts';
-import type { Passage } from '../retrieval/DocumentRetriever.ts';
-import { countTokens } from './tokenCount.ts';
+import type { Citation } from '../../db/entities/Message.ts';
+import { countTokens } from '../../llm/tokenCount.ts';
+import type { Passage } from '../../retrieval/DocumentRetriever.ts';
 
 export const GROUNDED_SYSTEM_PROMPT =
   'You are Parley. Answer the question using only the numbered passages below, which come from the ' +

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { arrayLiteral } from '../db/arrayLiteral.ts';
-import type { Conversation } from '../db/entities/Conversation.ts';
-import type { DocumentRetriever, Passage } from '../retrieval/DocumentRetriever.ts';
+import { arrayLiteral } from '../../db/arrayLiteral.ts';
+import type { Conversation } from '../../db/entities/Conversation.ts';
+import type { DocumentRetriever, Passage } from '../../retrieval/DocumentRetriever.ts';
 import {
   DOCUMENT_CONTEXT_PROMPT,
   GROUNDED_SYSTEM_PROMPT,

@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { arrayLiteral } from '../db/arrayLiteral.ts';
-import type { Conversation } from '../db/entities/Conversation.ts';
-import type { Message, MessageStatus } from '../db/entities/Message.ts';
-import type { PromptMessage } from '../llm/LlmProvider.ts';
-import { findOwnAnswerForReply } from '../policies/ownership.ts';
-import type { DocumentRetriever, Passage } from '../retrieval/DocumentRetriever.ts';
-import type { SettingValues } from '../settings/RuntimeSettings.ts';
+import { arrayLiteral } from '../../db/arrayLiteral.ts';
+import type { Conversation } from '../../db/entities/Conversation.ts';
+import type { Message, MessageStatus } from '../../db/entities/Message.ts';
+import type { PromptMessage } from '../../llm/LlmProvider.ts';
+import { findOwnAnswerForReply } from '../../policies/ownership.ts';
+import type { DocumentRetriever, Passage } from '../../retrieval/DocumentRetriever.ts';
+import type { SettingValues } from '../../settings/RuntimeSettings.ts';
 import { buildContext, type Turn } from './ContextBuilder.ts';
 import { planGrounding } from './grounding.ts';
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { HostPort } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -7,10 +8,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** A client of one Redis or of a Redis Cluster: the commands Parley sends are the same on both. */
 export type RedisClient = Redis | Cluster;
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort };
 
 /** Where Redis is: one server (`url`), or a cluster reached through any of its `clusterNodes`. */
 export interface RedisTarget {

@@ -1,17 +1,17 @@
-import { AccessTokens } from './auth/AccessTokens.ts';
-import { resolveJwtSecret } from './auth/jwtSecret.ts';
-import type { Config } from './config.ts';
-import { EMBEDDING_DIMENSIONS } from './db/columns.ts';
-import { type Orm, openDatabase } from './db/orm.ts';
-import type { Embedder } from './embeddings/Embedder.ts';
-import { EmbedderHealth } from './embeddings/EmbedderHealth.ts';
-import { createEmbedder } from './embeddings/EmbedderPool.ts';
-import type { Logger } from './logger.ts';
-import { Metrics } from './metrics/Metrics.ts';
-import { Shutdown } from './process/Shutdown.ts';
-import { Queues } from './queues/Queues.ts';
-import { RedisConnections } from './queues/redisConnections.ts';
-import { SecretBox } from './secrets/SecretBox.ts';
+import { AccessTokens } from '../auth/AccessTokens.ts';
+import { resolveJwtSecret } from '../auth/jwtSecret.ts';
+import type { Config } from '../config.ts';
+import { EMBEDDING_DIMENSIONS } from '../db/columns.ts';
+import { type Orm, openDatabase } from '../db/orm.ts';
+import type { Embedder } from '../embeddings/Embedder.ts';
+import { EmbedderHealth } from '../embeddings/EmbedderHealth.ts';
+import { createEmbedder } from '../embeddings/EmbedderPool.ts';
+import type { Logger } from '../logger.ts';
+import { Metrics } from '../metrics/Metrics.ts';
+import { Shutdown } from '../process/Shutdown.ts';
+import { Queues } from '../queues/Queues.ts';
+import { RedisConnections } from '../redis/connections.ts';
+import { SecretBox } from '../secrets/SecretBox.ts';
 
 /** What edge and workers share in one process: settings, logs, the database, Redis and the queues. */
 export interface Runtime {

@@ -5,7 +5,7 @@ import { Message } from '../db/entities/Message.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
 import { findOwnConversation } from '../policies/ownership.ts';
 import { readSettings } from '../settings/RuntimeSettings.ts';
-import { cleanTitle, titlePrompt } from './prompts.ts';
+import { cleanTitle, titlePrompt } from './context/prompts.ts';
 
 export type TitleOutcome = { skipped: true } | { title: string; saved: boolean };
 

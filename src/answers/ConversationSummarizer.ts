@@ -5,7 +5,7 @@ import { Message } from '../db/entities/Message.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
 import { findOwnConversation } from '../policies/ownership.ts';
 import { readSettings } from '../settings/RuntimeSettings.ts';
-import { summaryPrompt } from './prompts.ts';
+import { summaryPrompt } from './context/prompts.ts';
 
 /** Transcript handed to the summariser per run, at most (older parts are in the previous summary). */
 const TRANSCRIPT_CHARS = 24_000;

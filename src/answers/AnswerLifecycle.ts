@@ -3,11 +3,12 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { type Citation, Message, type MessageStatus } from '../db/entities/Message.ts';
 import type { ToolCallRecord } from '../db/toolCall.ts';
 import { untilDatabaseAnswers } from '../db/untilDatabaseAnswers.ts';
+import { countTokens } from '../llm/tokenCount.ts';
 import type { Logger } from '../logger.ts';
 import type { ReplayReader } from '../relay/ReplayReader.ts';
 import type { ResumePoint, StreamTarget, TokenPublisher } from '../relay/TokenPublisher.ts';
 import { doneFromStoredMessage, type StoredAnswer, type TerminalEvent } from '../relay/terminalEvent.ts';
-import { countTokens } from './tokenCount.ts';
+import { OutputGate } from './OutputGate.ts';
 
 /** The calls as stored at the end: none → null; one still running when the answer ended did not finish. */
 const endedToolCalls = (calls: ToolCallRecord[]): ToolCallRecord[] | null =>
@@ -49,7 +50,7 @@ type AnswerEnd =
   | ({ status: 'cancelled' } & Usage)
   | ({ status: 'failed' } & Failure);
 
-export interface AnswerEndingDeps {
+export interface AnswerLifecycleDeps {
   /** A fresh entity manager for each write (the caller's may hold a broken connection's state). */
   em: () => EntityManager;
   publisherFor: (target: StreamTarget, resumeFrom?: ResumePoint) => TokenPublisher;
@@ -59,16 +60,19 @@ export interface AnswerEndingDeps {
 }
 
 /**
+ * An answer's life, in one place: it starts (pending → streaming, `begin`), its output passes the
+ * hold-until-committed gate (`gate`, src/answers/OutputGate.ts), and it ends.
+ *
  * The one place where an answer reaches a terminal status (complete, cancelled, failed, or
  * interrupted: failed with what its replay log holds) and its tabs are told. The status is written only if the answer is still unfinished, so of two
  * enders (the worker, a cancel, the sweeper) exactly one wins and only the winner publishes the
  * final event. A write that meets a database outage waits for the database (up to `maxWaitMs`),
  * so an answer never stays `streaming` because Postgres blinked while it ended.
  */
-export class AnswerEnding {
-  private readonly deps: AnswerEndingDeps;
+export class AnswerLifecycle {
+  private readonly deps: AnswerLifecycleDeps;
 
-  constructor(deps: AnswerEndingDeps) {
+  constructor(deps: AnswerLifecycleDeps) {
     this.deps = deps;
   }
 
@@ -92,11 +96,7 @@ export class AnswerEnding {
    * streamed like a model's, so clients need no special case, and the answer completes.
    */
   async fixedAnswer(target: StreamTarget, publisher: TokenPublisher, text: string, wait?: Wait) {
-    // Only a pending answer starts: one a cancel or the sweeper ended meanwhile stays as it is.
-    const started = await this.deps
-      .em()
-      .nativeUpdate(Message, { id: target.messageId, status: 'pending' }, { status: 'streaming' });
-    if (started === 0) return false;
+    if (!(await this.begin(target, null))) return false;
     publisher.started();
     publisher.push(text);
     return this.complete(
@@ -105,6 +105,27 @@ export class AnswerEnding {
       { model: null, promptTokens: 0, completionTokens: 0, ttftMs: 0, latencyMs: 0, citations: [] },
       wait,
     );
+  }
+
+  /**
+   * The first step: a pending answer turns `streaming` (one statement, committed on its own), with
+   * the model asked first. False when something else ended it meanwhile (a cancel while it was
+   * queued, the sweeper): only a pending answer starts, and that ending told the tabs.
+   */
+  async begin(target: StreamTarget, model: string | null): Promise<boolean> {
+    const started = await this.deps
+      .em()
+      .nativeUpdate(
+        Message,
+        { id: target.messageId, status: 'pending' },
+        { status: 'streaming', updatedAt: new Date(), ...(model ? { model } : {}) },
+      );
+    return started > 0;
+  }
+
+  /** The gate the answer's output passes once `begin` is committed (see OutputGate). */
+  gate(publisher: TokenPublisher, startedAt?: number): OutputGate {
+    return new OutputGate(publisher, startedAt);
   }
 
   /** Ends an answer whose worker is gone, as `failed` with the text its replay log shows. */

@@ -1,4 +1,4 @@
-import type { PromptMessage } from '../llm/LlmProvider.ts';
+import type { PromptMessage } from '../../llm/LlmProvider.ts';
 
 export const CHAT_SYSTEM_PROMPT =
   'You are Parley, a helpful assistant. Answer clearly and concisely. If you do not know, say so.';

@@ -10,6 +10,7 @@ import {
 } from '../llm/LlmProvider.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatTool } from '../relay/events.ts';
+import { Redactor } from '../secrets/Redactor.ts';
 import { type Tool, ToolInputError, type ToolOutcome } from '../tools/Tool.ts';
 
 /** What people see of a call in the relay and on the stored message. */
@@ -50,21 +51,33 @@ export interface ToolLoopRequest {
   maxToolSteps: number;
   /** The answer's signal: a cancel or a shutdown stops the loop and the running tools. */
   signal: AbortSignal;
+  /**
+   * Secrets no tool's text may carry on (the model providers' keys); each tool's own (an MCP
+   * server's headers) are added. What the model reads, the events, the stored calls and the log
+   * lines of this answer are all redacted with the union.
+   */
+  redactor?: Redactor;
   /** Who the tools run for. */
   userId: string;
   conversationId: string;
   messageId: string;
   /** Citations the answer holds before any tool runs (a grounded answer's passages). */
   citationOffset: number;
+  /** Where the answer's text and tool activity go: the answer's output gate (src/answers/OutputGate.ts). */
+  output: AnswerOutput;
+}
+
+/** What the loop writes to: tokens and tool activity, straight on to the relay. */
+export interface AnswerOutput {
   /**
    * Resolves once output may leave (the answer is marked `streaming`); false: it must not, and the
    * loop ends as aborted. Tools never run before it resolves true: a tool event is output.
    */
-  outputAllowed: Promise<boolean>;
+  readonly allowed: Promise<boolean>;
   /** A token of answer text, from whichever step the model writes it in. */
-  onToken: (delta: string) => void;
+  token(delta: string): void;
   /** A call started or ended. */
-  onTool: (activity: ToolActivity) => void;
+  tool(activity: ToolActivity): void;
 }
 
 export interface ToolLoopResult {
@@ -115,6 +128,7 @@ export class ToolLoop {
       description,
       parameters,
     }));
+    const redactor = (request.redactor ?? Redactor.none).with(...request.tools.map((tool) => tool.redactor));
     const messages = [...request.messages];
     const citations: Citation[] = [];
     let usage: GenerationResult['usage'] = { promptTokens: 0, completionTokens: 0 };
@@ -125,7 +139,7 @@ export class ToolLoop {
     let withdrawn = false;
     const text = (delta: string) => {
       written += delta;
-      request.onToken(delta);
+      request.output.token(delta);
     };
 
     for (;;) {
@@ -187,10 +201,10 @@ export class ToolLoop {
       if (calls.length === 0) return end(false);
 
       // Tool events are output: none leaves (and no tool runs) before the answer is `streaming`.
-      if (!(await request.outputAllowed) || request.signal.aborted) return end(true);
+      if (!(await request.output.allowed) || request.signal.aborted) return end(true);
       const toolsStartedAt = performance.now();
       const outcomes = await Promise.all(
-        calls.map((call) => this.call(call, byName.get(call.name), request, citations.length)),
+        calls.map((call) => this.call(call, byName.get(call.name), request, citations.length, redactor)),
       );
       toolMs += performance.now() - toolsStartedAt;
       if (request.signal.aborted) return end(true);
@@ -202,30 +216,34 @@ export class ToolLoop {
     }
   }
 
-  /** Runs one call and tells its start and end; never throws: a failure is the model's to read. */
+  /**
+   * Runs one call and tells its start and end; never throws: a failure is the model's to read.
+   * Every text of the tool's (its result, summary, error) is redacted before it goes anywhere.
+   */
   private async call(
     call: ToolCallRequest,
     tool: Tool | undefined,
     request: ToolLoopRequest,
     citationsBefore: number,
+    redactor: Redactor,
   ): Promise<Pick<ToolOutcome, 'content' | 'citations'>> {
     const shown = {
       callId: call.id,
       name: call.name,
-      arguments: cap(call.arguments, MAX_SHOWN_ARGUMENT_CHARS),
+      arguments: cap(redactor.redact(call.arguments), MAX_SHOWN_ARGUMENT_CHARS),
     };
-    request.onTool({ ...shown, status: 'running' });
+    request.output.tool({ ...shown, status: 'running' });
     const startedAt = performance.now();
     const ended = (status: 'complete' | 'error', summary: string) =>
-      request.onTool({
+      request.output.tool({
         ...shown,
         status,
-        summary: cap(summary, MAX_SUMMARY_CHARS),
+        summary: cap(redactor.redact(summary), MAX_SUMMARY_CHARS),
         durationMs: Math.round(performance.now() - startedAt),
       });
     const failed = (reason: string, summary = reason) => {
       ended('error', summary);
-      return { content: `error: ${reason}` };
+      return { content: `error: ${redactor.redact(reason)}` };
     };
 
     if (!tool) return failed(`unknown tool "${call.name}"; use one of the tools offered`);
@@ -251,14 +269,18 @@ export class ToolLoop {
         signal,
       );
       ended('complete', outcome.summary);
-      return { content: cap(outcome.content, this.options.maxResultChars), citations: outcome.citations };
+      return {
+        content: cap(redactor.redact(outcome.content), this.options.maxResultChars),
+        citations: outcome.citations,
+      };
     } catch (error) {
       if (request.signal.aborted) return failed('cancelled');
       if (timeout.aborted) return failed(`timed out after ${timeoutMs} ms`);
       if (error instanceof ToolInputError) return failed(`invalid arguments: ${error.message}`);
       // The model reads the detail (it may help it retry); people see only that it failed.
-      this.logger.warn({ tool: call.name, err: (error as Error).message }, 'tool failed');
-      return failed(`the tool failed: ${(error as Error).message}`, 'the tool failed');
+      const detail = redactor.redact(String((error as Error)?.message ?? error));
+      this.logger.warn({ tool: call.name, err: detail }, 'tool failed');
+      return failed(`the tool failed: ${detail}`, 'the tool failed');
     }
   }
 }

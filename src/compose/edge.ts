@@ -1,30 +1,29 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
-import { ensureAdminAccount } from './auth/adminAccount.ts';
-import { RefreshTokens } from './auth/RefreshTokens.ts';
-import { ChatService } from './chat/ChatService.ts';
-import { ModelChoice } from './chat/ModelChoice.ts';
-import { DocumentLibrary } from './documents/DocumentLibrary.ts';
-import { LlmHealth } from './health/LlmHealth.ts';
-import { McpHealth } from './health/McpHealth.ts';
-import { Readiness } from './health/Readiness.ts';
-import { createApp } from './http/app.ts';
-import type { EdgeServices } from './http/EdgeServices.ts';
-import { refuseOtherTransportMethods } from './http/socketIoMethods.ts';
-import { createLlmProvider } from './llm/createLlmProvider.ts';
-import { ModelCatalog } from './llm/ModelCatalog.ts';
-import { McpServerRegistry } from './mcp/McpServerRegistry.ts';
-import { watchQueueGauges } from './metrics/queueGauges.ts';
-import { RateLimiter } from './rateLimit/RateLimiter.ts';
-import { Presence } from './realtime/Presence.ts';
-import { createRealtimeServer } from './realtime/server.ts';
-import { countSockets } from './realtime/socketGauge.ts';
-import type { RealtimeServer } from './realtime/types.ts';
-import { createRealtimeEmitter } from './relay/emitter.ts';
-import { ReplayReader } from './relay/ReplayReader.ts';
-import { TokenPublisher } from './relay/TokenPublisher.ts';
-import { HistorySearch } from './retrieval/HistorySearch.ts';
+import { ensureAdminAccount } from '../auth/adminAccount.ts';
+import { RefreshTokens } from '../auth/RefreshTokens.ts';
+import { ChatService } from '../chat/ChatService.ts';
+import { ModelChoice } from '../chat/ModelChoice.ts';
+import { DocumentLibrary } from '../documents/DocumentLibrary.ts';
+import { environmentSecrets, knownSecrets } from '../health/knownSecrets.ts';
+import { LlmHealth } from '../health/LlmHealth.ts';
+import { McpHealth } from '../health/McpHealth.ts';
+import { Readiness } from '../health/Readiness.ts';
+import { createApp } from '../http/app.ts';
+import type { EdgeServices } from '../http/EdgeServices.ts';
+import { refuseOtherTransportMethods } from '../http/socketIoMethods.ts';
+import { createLlmProvider } from '../llm/createLlmProvider.ts';
+import { ModelCatalog } from '../llm/ModelCatalog.ts';
+import { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
+import { watchQueueGauges } from '../metrics/queueGauges.ts';
+import { RateLimiter } from '../rateLimit/RateLimiter.ts';
+import { Presence } from '../realtime/Presence.ts';
+import { createRealtimeServer } from '../realtime/server.ts';
+import { countSockets } from '../realtime/socketGauge.ts';
+import type { RealtimeServer } from '../realtime/types.ts';
+import { HistorySearch } from '../retrieval/HistorySearch.ts';
+import { createLifecycle, createRelay } from './relay.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface Edge {
@@ -43,8 +42,9 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
 
   const commands = redis.create('command', 'edge');
   const limiter = new RateLimiter(commands, config.redis.queuePrefix, logger);
-  const relayRedis = redis.create('pubsub', 'edge-relay');
-  const emitter = createRealtimeEmitter(relayRedis, config.redis.queuePrefix);
+  // Answers the edge ends itself (cancelled while queued, not enqueued) publish on a pub/sub
+  // connection; replays are read on the fail-fast command connection.
+  const relay = createRelay(runtime, redis.create('pubsub', 'edge-relay'), { read: commands });
   // The edge reads the configured providers per request (a small table): always current.
   const models = new ModelChoice({
     models: new ModelCatalog({ config, secrets: runtime.secrets, maxAgeMs: 0 }),
@@ -56,13 +56,10 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     queues,
     redis: commands,
     logger,
-    publisherFor: (target) =>
-      new TokenPublisher({ redis: relayRedis, emitter, logger }, target, {
-        prefix: config.redis.queuePrefix,
-        ...config.stream,
-      }),
+    publisherFor: relay.publisherFor,
+    lifecycle: createLifecycle(orm, relay, logger),
   });
-  const replay = new ReplayReader(commands, config.redis.queuePrefix);
+  const { replay } = relay;
   const io = createRealtimeServer({
     chat: { orm, chat, replay },
     redis,
@@ -112,6 +109,8 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
       embedder: runtime.embedderHealth,
       llm: new LlmHealth(createLlmProvider(config)),
       mcp: mcpHealth,
+      secrets: () => knownSecrets(orm.em.fork(), secrets, config.groq.apiKey),
+      fallbackSecrets: environmentSecrets(config.groq.apiKey),
     }),
   );
   // Koa is the server's request listener before Socket.IO attaches: Socket.IO then answers its own

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import type { RedisClient } from './redisConnections.ts';
+import type { RedisClient } from './connections.ts';
 
 /**
  * Listens on a channel where processes announce a change to something others cache (settings,

@@ -1,5 +1,5 @@
-import type { Runtime } from '../runtime.ts';
-import { McpToolSource, type McpToolSourceOptions } from './McpToolSource.ts';
+import { McpToolSource, type McpToolSourceOptions } from '../mcp/McpToolSource.ts';
+import type { Runtime } from './runtime.ts';
 
 /**
  * The worker's MCP tool source, wired: it opens headers with the shared secret, hears admins'
