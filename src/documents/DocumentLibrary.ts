@@ -6,7 +6,7 @@ import { DocumentFile } from '../db/entities/DocumentFile.ts';
 import type { User } from '../db/entities/User.ts';
 import type { Orm } from '../db/orm.ts';
 import { AppError } from '../errors/AppError.ts';
-import { DOCUMENT_MIME, detectDocumentKind } from '../ingest/documentKind.ts';
+import { DOCUMENT_MIME, recognizeDocument } from '../ingest/documentKind.ts';
 import type { Logger } from '../logger.ts';
 import { deleteOwnDocument, findOwnDocument } from '../policies/ownership.ts';
 import { JobStopper } from '../queues/JobStopper.ts';
@@ -19,6 +19,15 @@ export interface Upload {
   filename: string;
   bytes: Buffer;
 }
+
+const unsupportedDocument = (looksLike: string) =>
+  new AppError(
+    'unsupported_document',
+    /\btext\b/.test(looksLike)
+      ? `This file looks like ${looksLike}, which Parley cannot read: text must be UTF-8, UTF-16 with a byte-order mark, or Windows-1252 (ISO-8859-1). Save it as UTF-8 and upload it again.`
+      : `Only PDF, plain-text and Markdown documents are supported, and this file is none of them (it looks like ${looksLike}).`,
+    { extensions: { looksLike } },
+  );
 
 /**
  * The edge's side of documents: accept an upload (recognised by content, stored in Postgres,
@@ -39,13 +48,9 @@ export class DocumentLibrary {
 
   /** The stored document and whether this upload created it (same bytes again → the existing one). */
   async upload(user: User, upload: Upload): Promise<{ document: Document; created: boolean }> {
-    const kind = detectDocumentKind(upload.bytes, upload.filename);
-    if (!kind) {
-      throw new AppError(
-        'unsupported_document',
-        'Only PDF, plain-text and Markdown documents are supported, and this file is none of them.',
-      );
-    }
+    const recognized = recognizeDocument(upload.bytes, upload.filename);
+    if (!recognized.kind) throw unsupportedDocument(recognized.looksLike);
+    const { kind } = recognized;
     const sha256 = createHash('sha256').update(upload.bytes).digest('hex');
     const existing = await this.orm.em.fork().findOne(Document, { user, sha256 });
     if (existing) return { document: await this.retryIfFailed(existing), created: false };

@@ -1,4 +1,9 @@
+import { decodeText } from './textEncoding.ts';
+
 export type DocumentKind = 'pdf' | 'markdown' | 'text';
+
+/** What an upload is, or, when it is nothing Parley reads, what it looks like ("binary data", "windows-1251 (Russian) text"). */
+export type Recognition = { kind: DocumentKind } | { kind: null; looksLike: string };
 
 export const DOCUMENT_MIME: Record<DocumentKind, string> = {
   pdf: 'application/pdf',
@@ -12,39 +17,31 @@ const PDF_MAGIC_WINDOW = 1024;
 const MARKDOWN_EXTENSIONS = /\.(md|markdown|mdown|mkd|mkdn)$/i;
 // Markdown signals are judged on the start of the file: enough to tell, and cheap on a 10 MB upload.
 const MARKDOWN_SAMPLE_CHARS = 64 * 1024;
-// Text files hold tab, line feed, form feed and carriage return; other C0 controls and DEL mean binary data
-// (C1 controls are let through: they are what mis-converted Windows-1252 text looks like, still text).
-const BINARY_CONTROL = /[^\P{Cc}\t\n\f\r\u0080-\u009f]/u;
 
 /**
  * Recognises an upload by its content, never by its name alone: a PDF by its "%PDF-" header within the first
- * 1024 bytes; text by being valid UTF-8 (a UTF-8 byte-order mark is fine) without NUL or other binary control
- * characters. UTF-16 text is not accepted. Among text files, a .md/.markdown name means Markdown; otherwise
- * Markdown is recognised by its syntax (headings, fences, links, lists...). Returns null for anything else,
- * including an empty file, which has nothing to ingest.
+ * 1024 bytes; text by decoding as UTF-8, UTF-16 with a byte-order mark, or Windows-1252 / ISO-8859-1 without
+ * NUL or other binary control characters (textEncoding.ts decides which). Among text files, a .md/.markdown
+ * name means Markdown; otherwise Markdown is recognised by its syntax (headings, fences, links, lists...).
+ * Anything else, an empty file included (it has nothing to ingest), is refused with what it looks like.
  */
+export function recognizeDocument(bytes: Uint8Array, filename: string): Recognition {
+  if (bytes.length === 0) return { kind: null, looksLike: 'an empty file' };
+  if (hasPdfHeader(bytes)) return { kind: 'pdf' };
+  const decoded = decodeText(bytes);
+  if (!decoded.ok) return { kind: null, looksLike: decoded.looksLike };
+  if (MARKDOWN_EXTENSIONS.test(filename)) return { kind: 'markdown' };
+  return { kind: looksLikeMarkdown(decoded.text.slice(0, MARKDOWN_SAMPLE_CHARS)) ? 'markdown' : 'text' };
+}
+
+/** The kind alone, or null for anything that is not a document Parley reads. */
 export function detectDocumentKind(bytes: Uint8Array, filename: string): DocumentKind | null {
-  if (bytes.length === 0) return null;
-  if (hasPdfHeader(bytes)) return 'pdf';
-  const text = decodeUtf8Text(bytes);
-  if (text === null) return null;
-  if (MARKDOWN_EXTENSIONS.test(filename)) return 'markdown';
-  return looksLikeMarkdown(text.slice(0, MARKDOWN_SAMPLE_CHARS)) ? 'markdown' : 'text';
+  return recognizeDocument(bytes, filename).kind;
 }
 
 function hasPdfHeader(bytes: Uint8Array): boolean {
   const window = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, PDF_MAGIC_WINDOW));
   return window.includes(PDF_MAGIC);
-}
-
-function decodeUtf8Text(bytes: Uint8Array): string | null {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-  return BINARY_CONTROL.test(text) ? null : text;
 }
 
 // Each kind of Markdown syntax counts once, however often it appears; plain prose rarely scores 2 by accident.

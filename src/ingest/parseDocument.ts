@@ -2,6 +2,7 @@ import type { DocumentKind } from './documentKind.ts';
 import { markdownToText } from './markdownText.ts';
 import { normalizeWhitespace } from './normalizeWhitespace.ts';
 import { extractPdfPages } from './pdfText.ts';
+import { decodeText } from './textEncoding.ts';
 import { UnreadableDocumentError } from './UnreadableDocumentError.ts';
 
 export { UnreadableDocumentError, type UnreadableReason } from './UnreadableDocumentError.ts';
@@ -20,7 +21,8 @@ export interface ParsedDocument {
 
 const NO_TEXT_IN_PDF = 'No extractable text: the document looks scanned or empty.';
 const NO_TEXT_IN_FILE = 'The file contains no text.';
-const NOT_UTF8 = 'The file could not be read as text; save it as UTF-8 and upload it again.';
+const notText = (looksLike: string) =>
+  `The file could not be read as text (it looks like ${looksLike}); save it as UTF-8 and upload it again.`;
 
 /**
  * Extracts normalised text (paragraphs separated by one blank line) from an upload of a known kind.
@@ -39,17 +41,15 @@ export async function parseDocument(bytes: Uint8Array, kind: DocumentKind): Prom
     if (pages.length === 0) throw new UnreadableDocumentError('no_text', NO_TEXT_IN_PDF);
     return { pages, pageCount: pageTexts.length };
   }
-  const source = decodeUtf8(bytes);
+  const source = decodeDocumentText(bytes);
   const text = normalizeWhitespace(kind === 'markdown' ? markdownToText(source) : source);
   if (text === '') throw new UnreadableDocumentError('no_text', NO_TEXT_IN_FILE);
   return { pages: [{ page: null, text }], pageCount: null };
 }
 
-function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    // The decoder drops a leading byte-order mark by itself.
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new UnreadableDocumentError('corrupt', NOT_UTF8, { cause: error });
-  }
+/** UTF-8, UTF-16 with a byte-order mark, or Windows-1252: the same decision as at upload (textEncoding.ts). */
+function decodeDocumentText(bytes: Uint8Array): string {
+  const decoded = decodeText(bytes);
+  if (!decoded.ok) throw new UnreadableDocumentError('corrupt', notText(decoded.looksLike));
+  return decoded.text;
 }

@@ -14,6 +14,7 @@ import { ChildService } from '../support/ChildService.ts';
 import { GroqStub } from '../support/GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { jobFinished } from '../support/jobOutcome.ts';
+import { encodeLatin1, encodeSingleByte, encodeUtf16 } from '../support/legacyText.ts';
 import { makeCorruptPdf, makeImageOnlyPdf, makeTextPdf } from '../support/pdfFactory.ts';
 import {
   createTestDatabase,
@@ -25,6 +26,7 @@ import {
 } from '../support/services.ts';
 
 const MAX_UPLOAD_BYTES = 3 * 1024 * 1024;
+const DOCUMENT_MIME_OF = { text: 'text/plain', markdown: 'text/markdown' } as const;
 
 /** Deterministic filler prose: `count` sentences drawn from a fixed vocabulary. */
 function prose(count: number, seed: number): string[] {
@@ -217,6 +219,53 @@ describe('documents: upload → ingest worker → hybrid retrieval → cited ans
     }
     const stored = (await storedChunks(md.document.id)).map((row) => row.content).join('\n');
     expect(stored).to.include('Field notes').and.not.include('**').and.not.include('](https://');
+  });
+
+  it('ingests Windows-1252, Latin-1 and UTF-16 (with BOM) text and Markdown as their text, refuses Windows-1251 naming it', async () => {
+    const note = `café naïve – € ${prose(12, 31).join(' ')}\n`;
+    const markdown = `# Café naïve – €\n\n${prose(12, 32).join(' ')}\n\n- crème brûlée\n`;
+    const latin1 = `Grüße aus Zürich, señor. ${prose(12, 33).join(' ')}\n`;
+    const uploads = [
+      { name: 'w1252.txt', bytes: encodeSingleByte(note, 'windows-1252'), text: note, kind: 'text' },
+      {
+        name: 'w1252.md',
+        bytes: encodeSingleByte(markdown, 'windows-1252'),
+        text: markdown,
+        kind: 'markdown',
+      },
+      { name: 'latin1.txt', bytes: encodeLatin1(latin1), text: latin1, kind: 'text' },
+      { name: 'utf16le.txt', bytes: encodeUtf16(`${note}le`, 'le'), text: `${note}le`, kind: 'text' },
+      { name: 'utf16be.md', bytes: encodeUtf16(markdown, 'be'), text: markdown, kind: 'markdown' },
+    ] as const;
+    for (const upload of uploads) {
+      const { document, events } = await uploadAndSettle(alice, aliceSocket, upload.name, upload.bytes);
+      expect(document.mime, upload.name).to.equal(DOCUMENT_MIME_OF[upload.kind]);
+      // The chunks are those of the same text in UTF-8.
+      const expected = await expectedChunks(new TextEncoder().encode(upload.text), upload.kind);
+      expect(events.at(-1), upload.name).to.include({ status: 'ready', chunkCount: expected.length });
+      const stored = (await storedChunks(document.id)).map((row) => row.content);
+      expect(stored, upload.name).to.deep.equal(expected.map((chunk) => chunk.content));
+    }
+    const stored = (
+      await db.query('select content from document_chunks where content like $1', ['café naïve – €%'])
+    ).rows;
+    expect(stored.length, 'the Windows-1252 and UTF-16LE notes').to.equal(2);
+
+    const before = await countRows('documents', alice.user.id);
+    const russian = 'Привет, мир! Как дела сегодня? Мы идём в кино вечером, а потом домой.\n';
+    const refused = await api.upload(
+      alice.accessToken,
+      'russian.txt',
+      encodeSingleByte(russian, 'windows-1251'),
+    );
+    expect(refused.status).to.equal(415);
+    expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(refused.body).to.include({
+      code: 'unsupported_document',
+      looksLike: 'windows-1251 (Russian) text',
+    });
+    expect(refused.body.detail).to.include('windows-1251 (Russian)').and.include('UTF-8');
+    expect(await countRows('documents', alice.user.id)).to.equal(before);
   });
 
   it('returns the existing document when the same bytes are uploaded again', async () => {

@@ -3,7 +3,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { expect } from 'chai';
 import { getDocumentProxy } from 'unpdf';
 import { type ChunkOptions, chunkDocument, type TextChunk } from '../../src/ingest/chunker.ts';
-import { detectDocumentKind } from '../../src/ingest/documentKind.ts';
+import { detectDocumentKind, recognizeDocument } from '../../src/ingest/documentKind.ts';
 import { normalizeWhitespace } from '../../src/ingest/normalizeWhitespace.ts';
 import {
   type ParsedDocument,
@@ -12,6 +12,8 @@ import {
   type UnreadableReason,
 } from '../../src/ingest/parseDocument.ts';
 import { splitSentences } from '../../src/ingest/sentences.ts';
+import { decodeText } from '../../src/ingest/textEncoding.ts';
+import { encodeLatin1, encodeSingleByte, encodeUtf16 } from '../support/legacyText.ts';
 import { makeCorruptPdf, makeEncryptedPdf, makeImageOnlyPdf, makeTextPdf } from '../support/pdfFactory.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -61,8 +63,26 @@ describe('ingest: detectDocumentKind', () => {
     ],
     ['PNG bytes', bytes(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00), 'photo.txt', null],
     ['a zip (docx) archive', bytes(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00), 'doc.docx', null],
-    ['invalid UTF-8', bytes(0x48, 0x69, 0x20, 0xc3, 0x28, 0x21), 'note.txt', null],
-    ['UTF-16 text', bytes(0xff, 0xfe, 0x48, 0x00, 0x69, 0x00), 'note.txt', null],
+    ['UTF-8 cut inside a character', utf8('Grüße aus Zü').subarray(0, -1), 'note.txt', null],
+    [
+      'a lone byte that is not UTF-8 (Windows-1252 "Ã")',
+      bytes(0x48, 0x69, 0x20, 0xc3, 0x28, 0x21),
+      'note.txt',
+      'text',
+    ],
+    ['UTF-16 text with a byte-order mark', bytes(0xff, 0xfe, 0x48, 0x00, 0x69, 0x00), 'note.txt', 'text'],
+    [
+      'UTF-16 text without a byte-order mark',
+      encodeUtf16('Hello there', 'le', { bom: false }),
+      'note.txt',
+      null,
+    ],
+    [
+      'Windows-1252 Markdown',
+      encodeSingleByte('# Café\n\nNaïve – 5 €.\n', 'windows-1252'),
+      'x.txt',
+      'markdown',
+    ],
     ['text with binary control characters', utf8('abc\u0001\u0002def'), 'note.txt', null],
     ['an empty file', new Uint8Array(0), 'empty.txt', null],
   ];
@@ -204,12 +224,132 @@ describe('ingest: parseDocument', () => {
     );
   });
 
+  it('reads Windows-1252, ISO-8859-1 and UTF-16 text and Markdown like their UTF-8 twins', async () => {
+    const source = '# Menu\n\nCafé naïve – 5 €, “crème brûlée”.\n\n- œufs à la neige\n';
+    const twin = await parseDocument(utf8(source), 'markdown');
+    for (const encoded of [
+      encodeSingleByte(source, 'windows-1252'),
+      encodeUtf16(source, 'le'),
+      encodeUtf16(source, 'be'),
+    ]) {
+      expect(await parseDocument(encoded, 'markdown')).to.deep.equal(twin);
+    }
+    const latin1 = 'Grüße aus Zürich, señor.';
+    expect(await parseDocument(encodeLatin1(latin1), 'text')).to.deep.equal(
+      await parseDocument(utf8(latin1), 'text'),
+    );
+  });
+
   it('reports text files without text, and text that is not UTF-8', async () => {
     expect(await unreadableReason(parseDocument(utf8(' \n\t\n '), 'text'))).to.equal('no_text');
     expect(await unreadableReason(parseDocument(utf8('---\ntitle: x\n---\n'), 'markdown'))).to.equal(
       'no_text',
     );
-    expect(await unreadableReason(parseDocument(bytes(0xc3, 0x28), 'text'))).to.equal('corrupt');
+    expect(await unreadableReason(parseDocument(utf8('Grüße aus Zü').subarray(0, -1), 'text'))).to.equal(
+      'corrupt',
+    );
+    const russian = await unreadable(parseDocument(encodeSingleByte(RUSSIAN, 'windows-1251'), 'text'));
+    expect(russian.reason).to.equal('corrupt');
+    expect(russian.message).to.include('windows-1251 (Russian)').and.include('UTF-8');
+  });
+});
+
+const RUSSIAN = 'Привет, мир! Как дела сегодня? Мы идём в кино вечером, а потом домой.\n';
+
+describe('ingest: decodeText (character encodings)', () => {
+  const sample = 'café naïve – €';
+
+  it('reads the same note in Windows-1252, ISO-8859-1 and UTF-16LE/BE with a byte-order mark', () => {
+    expect(decodeText(encodeSingleByte(sample, 'windows-1252'))).to.deep.equal({
+      ok: true,
+      text: sample,
+      encoding: 'windows-1252',
+    });
+    // No byte in 0x80-0x9f: nothing says Windows-1252 rather than its subset ISO-8859-1.
+    expect(decodeText(encodeLatin1('café naïve'))).to.deep.equal({
+      ok: true,
+      text: 'café naïve',
+      encoding: 'iso-8859-1',
+    });
+    expect(decodeText(encodeUtf16(sample, 'le'))).to.deep.equal({
+      ok: true,
+      text: sample,
+      encoding: 'utf-16le',
+    });
+    expect(decodeText(encodeUtf16(sample, 'be'))).to.deep.equal({
+      ok: true,
+      text: sample,
+      encoding: 'utf-16be',
+    });
+  });
+
+  it('takes valid UTF-8 as UTF-8, even when it would also read as Windows-1252', () => {
+    // "Ã©" is two valid Windows-1252 characters and one UTF-8 "é": UTF-8 wins.
+    expect(decodeText(utf8(sample))).to.deep.equal({ ok: true, text: sample, encoding: 'utf-8' });
+    expect(decodeText(utf8('\ufeffplain'))).to.deep.equal({ ok: true, text: 'plain', encoding: 'utf-8' });
+  });
+
+  it('reads longer Western European text of each kind', () => {
+    for (const text of [
+      'Grüße aus München. Die Bäume blühen, und das Mädchen läuft über die Straße.\n',
+      'El niño comió piña en la mañana; ¿qué pasó después? ¡Olé!\n',
+      'Très bien, l’élève a répondu « oui » à la question. Où est la forêt ?\n'.repeat(2_000),
+      'Þetta er íslenskur texti. Ég á heima í Reykjavík og það er gaman að læra.\n',
+    ]) {
+      const decoded = decodeText(encodeSingleByte(text, 'windows-1252'));
+      expect(decoded, text.slice(0, 30)).to.deep.include({ ok: true, text });
+    }
+  });
+
+  it('refuses what is confidently another encoding, naming it', () => {
+    const cases: [Uint8Array, string][] = [
+      [encodeSingleByte(RUSSIAN, 'windows-1251'), 'windows-1251 (Russian) text'],
+      [
+        encodeSingleByte('Καλημέρα κόσμε, τι κάνεις σήμερα; Όλα καλά.\n'.repeat(5), 'iso-8859-7'),
+        'ISO-8859-7 (Greek) text',
+      ],
+      [
+        encodeSingleByte(
+          'Dzień dobry, chciałbym zamówić stolik na dziś wieczór. Będę z żoną.\n',
+          'windows-1250',
+        ),
+        'windows-1250 (Polish) text',
+      ],
+      [
+        encodeSingleByte(
+          'Türkçe öğrenmek çok güzel, şimdi başlıyoruz. Yarın İstanbul’a gideceğiz ve orada ağabeyimle buluşacağız.\n',
+          'windows-1254',
+        ),
+        'windows-1254 (Turkish) text',
+      ],
+      [encodeUtf16('Hello there, café', 'le', { bom: false }), 'UTF-16 text without a byte-order mark'],
+      [bytes(0xff, 0xfe, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00), 'UTF-32 text'],
+      [bytes(0xff, 0xfe, 0x48, 0x00, 0x69), 'UTF-16LE text that is damaged'],
+      [utf8('Grüße aus Zü').subarray(0, -1), 'UTF-8 text that is damaged'],
+      [bytes(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00), 'binary data'],
+    ];
+    for (const [encoded, looksLike] of cases) {
+      expect(decodeText(encoded), looksLike).to.deep.equal({ ok: false, looksLike });
+    }
+  });
+
+  it('names what an unreadable upload looks like', () => {
+    expect(recognizeDocument(encodeSingleByte(RUSSIAN, 'windows-1251'), 'notes.txt')).to.deep.equal({
+      kind: null,
+      looksLike: 'windows-1251 (Russian) text',
+    });
+    expect(recognizeDocument(new Uint8Array(0), 'empty.txt')).to.deep.equal({
+      kind: null,
+      looksLike: 'an empty file',
+    });
+  });
+
+  it('decides on a 10 MB Windows-1252 text', () => {
+    const large = encodeSingleByte(
+      'Le café était fermé, la serveuse naïve a dit « à demain ».\n'.repeat(180_000),
+      'windows-1252',
+    );
+    expect(detectDocumentKind(large, 'big.txt')).to.equal('text');
   });
 });
 

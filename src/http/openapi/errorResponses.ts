@@ -16,7 +16,7 @@ export function errorResponses(operation: Operation): Record<string, string> {
       ? 'The file is larger than MAX_UPLOAD_BYTES'
       : 'The JSON body is larger than MAX_JSON_BYTES';
     errors['415'] = multipart
-      ? 'Not multipart, or a file that is not PDF, plain text or Markdown'
+      ? 'Not multipart, or a file that is not PDF, plain text or Markdown (text in UTF-8, UTF-16 with a byte-order mark or Windows-1252; `looksLike` says what the file seems to be)'
       : 'The body is not application/json';
   }
   if (operation.auth) errors['401'] = 'Missing, invalid or expired token';
