@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { OFFLINE_NOTICE } from '../../src/llm/OfflineProvider.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
@@ -260,17 +261,33 @@ describe('chat with no LLM configured', () => {
     await edge?.stop();
   });
 
-  it('runs the whole pipeline and says plainly that no model is configured', async () => {
+  it('runs the whole pipeline and tells the user once, in their words, that no model is set up', async () => {
     const api = new ApiClient(edge.url);
     const session = await api.signup('offline');
     const client = await ChatClient.connect(edge.url, session.accessToken);
     try {
-      const turn = await client.send({ content: 'Are you there?' });
+      const question = 'Are you there, my friend, on this fine morning?';
+      const turn = await client.send({ content: question });
       const answer = await client.untilEnded(turn.assistantMessageId);
       expect(answer.done!.status).to.equal('complete');
       expect(answer.done!.model).to.equal('offline');
-      expect(answer.done!.content).to.match(/No language model is configured/);
       expect(client.text(turn.assistantMessageId).text).to.equal(answer.done!.content);
+      // The stored answer holds the user's notice exactly once, and no operator detail.
+      const messages = await api.request('GET', `/api/v1/conversations/${turn.conversationId}/messages`, {
+        token: session.accessToken,
+      });
+      const stored = messages.body.items.find((item: { id: string }) => item.id === turn.assistantMessageId);
+      expect(stored.content.split(OFFLINE_NOTICE)).to.have.length(2);
+      expect(stored.content).to.include('Ask your administrator to set one up.');
+      expect(stored.content).not.to.include('GROQ_API_KEY');
+      // The title is the question's first words, not the echoed title prompt.
+      await client.until(() =>
+        client.conversationUpdates.some((update) => update.conversationId === turn.conversationId),
+      );
+      const conversation = await api.request('GET', `/api/v1/conversations/${turn.conversationId}`, {
+        token: session.accessToken,
+      });
+      expect(conversation.body.title).to.equal('Are you there, my friend, on');
     } finally {
       client.close();
     }
