@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { OFFLINE_NOTICE } from '../../src/llm/OfflineProvider.ts';
+import { OFFLINE_NOTICE, OFFLINE_OPERATOR_NOTE } from '../../src/llm/OfflineProvider.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { type ChatStack, startChatStack } from '../support/chatStack.ts';
 import type { GroqStub } from '../support/GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
+import { capturingLogger } from '../support/logCapture.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
 import { readSse } from '../support/sse.ts';
 
@@ -246,13 +247,17 @@ describe('conversations and messages over REST and SSE', function () {
 describe('chat with no LLM configured', () => {
   let edge: TestEdge;
   let stopWorkers: () => Promise<unknown>;
+  const logs = capturingLogger();
 
   before(async () => {
-    edge = await startInProcessEdge({
-      DATABASE_URL: await createTestDatabase('offline'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('offline'),
-    });
+    edge = await startInProcessEdge(
+      {
+        DATABASE_URL: await createTestDatabase('offline'),
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: uniqueQueuePrefix('offline'),
+      },
+      { logger: logs.logger },
+    );
     const workers = await startWorkers(edge.runtime, ['chat']);
     stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
   });
@@ -288,6 +293,11 @@ describe('chat with no LLM configured', () => {
         token: session.accessToken,
       });
       expect(conversation.body.title).to.equal('Are you there, my friend, on');
+      // The operator's detail is in the worker's log, once, at warn.
+      const notes = logs.lines
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.msg === OFFLINE_OPERATOR_NOTE);
+      expect(notes.map((line) => line.level)).to.deep.equal([40]);
     } finally {
       client.close();
     }
