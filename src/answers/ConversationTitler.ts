@@ -5,13 +5,14 @@ import { Message } from '../db/entities/Message.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
 import { findOwnConversation } from '../policies/ownership.ts';
 import { readSettings } from '../settings/RuntimeSettings.ts';
-import { cleanTitle, titlePrompt } from './context/prompts.ts';
+import { cleanTitle, firstWordsTitle, titlePrompt } from './context/prompts.ts';
 
 export type TitleOutcome = { skipped: true } | { title: string; saved: boolean };
 
 /**
  * After the first exchange, a short title from the model (or the question's first words when the
- * model fails); the user's own title is never overwritten.
+ * model fails, or when there is none: the offline stand-in would only echo the prompt); the
+ * user's own title is never overwritten.
  */
 export class ConversationTitler {
   private readonly provider: LlmProvider;
@@ -39,20 +40,18 @@ export class ConversationTitler {
       ),
     ]);
     if (!question) return { skipped: true };
-    const settings = await readSettings(em, this.config);
-    const generated = await this.provider
-      .complete({
-        model: settings.model,
-        messages: titlePrompt(question.content, answer?.content ?? ''),
-        temperature: 0.2,
-        maxTokens: 24,
-        signal,
-      })
-      .catch(() => '');
-    const title =
-      cleanTitle(generated) ??
-      cleanTitle(question.content.split(/\s+/).slice(0, 6).join(' ')) ??
-      'New conversation';
+    const generated = this.provider.offline
+      ? ''
+      : await this.provider
+          .complete({
+            model: (await readSettings(em, this.config)).model,
+            messages: titlePrompt(question.content, answer?.content ?? ''),
+            temperature: 0.2,
+            maxTokens: 24,
+            signal,
+          })
+          .catch(() => '');
+    const title = cleanTitle(generated) ?? firstWordsTitle(question.content) ?? 'New conversation';
     // Only if still untitled: the user may have named it meanwhile.
     const updated = await em.nativeUpdate(
       Conversation,

@@ -9,6 +9,7 @@ import { IngestPipeline } from '../ingest/IngestPipeline.ts';
 import { createLlmProvider } from '../llm/createLlmProvider.ts';
 import type { LlmProvider } from '../llm/LlmProvider.ts';
 import { ModelCatalog } from '../llm/ModelCatalog.ts';
+import { OFFLINE_OPERATOR_NOTE } from '../llm/OfflineProvider.ts';
 import { Mailer } from '../mail/Mailer.ts';
 import { FollowUpRepair } from '../maintenance/FollowUpRepair.ts';
 import { ReplayLogJanitor } from '../maintenance/ReplayLogJanitor.ts';
@@ -73,6 +74,8 @@ export async function composeWorker(
   const streamRedis = redis.create('pubsub', 'relay', { enableAutoPipelining: true });
   const relay = createRelay(runtime, streamRedis, { emitter: options.emitter });
   const builtIn = options.builtIn ?? createLlmProvider(config);
+  // The end user's answers say only that no model is set up; the operator learns which setting.
+  if (builtIn.offline && queueNames.includes('chat')) logger.warn(OFFLINE_OPERATOR_NOTE);
   // Answers read the settings from memory; an admin's change (announced on Redis) drops the copy.
   // The same for the models of admin-configured providers (announced on the same channel).
   const settings = new SettingsCache(config);

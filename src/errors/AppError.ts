@@ -20,7 +20,10 @@ export type AppErrorCode =
   | 'rate_limited'
   | 'unavailable'
   | 'embedder_unavailable'
-  /** A conversation named a model that is not on GET /models (unknown or disabled). */
+  /**
+   * A conversation, or a model's `fallbacks` (admin providers), named a model that is not on
+   * GET /models (unknown or disabled).
+   */
   | 'unknown_model';
 
 export interface FieldError {
@@ -64,6 +67,24 @@ export const unknownModel = (ref: string) =>
     `"${ref.slice(0, 200)}" is not a model you can choose; see GET /api/v1/models.`,
     {
       errors: [{ path: 'model', message: 'is not one of the models of GET /api/v1/models' }],
+    },
+  );
+
+/** A provider's models name fallbacks that GET /models does not list: each one in `errors`. */
+export const unknownFallbacks = (unknown: { path: string; ref: string }[]) =>
+  new AppError(
+    'unknown_model',
+    `${unknown
+      .slice(0, 5)
+      .map(({ ref }) => `"${ref.slice(0, 200)}"`)
+      .join(
+        ', ',
+      )} ${unknown.length === 1 ? 'is not a model' : 'are not models'} of GET /api/v1/models: a fallback must name one.`,
+    {
+      errors: unknown.map(({ path, ref }) => ({
+        path,
+        message: `"${ref.slice(0, 200)}" is not one of the models of GET /api/v1/models`,
+      })),
     },
   );
 

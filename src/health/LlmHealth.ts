@@ -1,8 +1,11 @@
 import type { LlmProvider } from '../llm/LlmProvider.ts';
+import { OFFLINE_OPERATOR_NOTE } from '../llm/OfflineProvider.ts';
 
 export interface LlmStatus {
   status: 'ok' | 'degraded';
   provider: LlmProvider['name'];
+  /** For the operator: why answers are placeholders (the offline stand-in). */
+  note?: string;
   error?: string;
   checkedAt: string | null;
 }
@@ -40,7 +43,7 @@ export class LlmHealth {
         checkedAt: null,
       };
     const { at: _at, ...status } = this.last;
-    return status;
+    return this.provider.offline ? { ...status, note: OFFLINE_OPERATOR_NOTE } : status;
   }
 
   private refresh(): Promise<void> {

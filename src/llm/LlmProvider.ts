@@ -48,6 +48,11 @@ export interface GenerationResult {
 
 export interface LlmProvider {
   readonly name: 'groq' | 'offline' | 'openai-compatible';
+  /**
+   * Set by the offline stand-in only (no model configured): what it writes is a placeholder, so
+   * callers that want real text (titles) don't ask it.
+   */
+  readonly offline?: true;
   /** Streams the answer, calling onToken for each piece of text, in order. */
   stream(request: GenerationRequest, onToken: (delta: string) => void): Promise<GenerationResult>;
   /** A short, whole answer (titles, summaries). */

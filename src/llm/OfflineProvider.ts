@@ -3,14 +3,16 @@ import type { GenerationRequest, GenerationResult, LlmProvider } from './LlmProv
 export const OFFLINE_MODEL = 'offline';
 
 /**
- * Used when GROQ_API_KEY is unset: the pipeline runs end to end, and the answer says plainly
- * that no model is configured. It never pretends to be a model.
+ * Used when GROQ_API_KEY is unset: the pipeline runs end to end, and the answer says plainly, in
+ * one notice meant for the end user, that no model is configured. It never pretends to be a model.
+ * The operator's detail (which setting is missing) goes to the logs and /health/ready instead.
  */
 export class OfflineProvider implements LlmProvider {
   readonly name = 'offline' as const;
+  readonly offline = true;
 
   async stream(request: GenerationRequest, onToken: (delta: string) => void): Promise<GenerationResult> {
-    const words = offlineAnswer().split(/(?<= )/);
+    const words = OFFLINE_NOTICE.split(/(?<= )/);
     for (const word of words) {
       if (request.signal?.aborted)
         return { model: OFFLINE_MODEL, usage: null, finishReason: null, aborted: true, toolCalls: [] };
@@ -29,6 +31,10 @@ export class OfflineProvider implements LlmProvider {
   }
 }
 
-export const offlineAnswer = () =>
-  'No language model is configured on this server (GROQ_API_KEY is not set), so there is no generated answer. ' +
-  'Your message is saved; ask an administrator to configure a model.';
+/** The whole offline answer: the end user's one notice. */
+export const OFFLINE_NOTICE =
+  'This Parley has no language model configured yet, so answers are placeholders. Ask your administrator to set one up.';
+
+/** What the operator is told (worker log, /health/ready), never the end user. */
+export const OFFLINE_OPERATOR_NOTE =
+  'GROQ_API_KEY is not set: the built-in model is the offline stand-in, whose answers are a placeholder notice';

@@ -1,4 +1,5 @@
 import type { ModelProvider } from '../db/entities/ModelProvider.ts';
+import { danglingFallbacks } from '../llm/fallbackTargets.ts';
 import type { ModelEntry } from '../llm/ModelCatalog.ts';
 
 export interface ModelPresentation {
@@ -20,8 +21,12 @@ export const presentModel = (model: ModelEntry): ModelPresentation => ({
   isDefault: model.isDefault,
 });
 
-/** What an admin sees of a provider: everything but the key (`hasApiKey` says whether there is one). */
-export const presentProvider = (provider: ModelProvider) => ({
+/**
+ * What an admin sees of a provider: everything but the key (`hasApiKey` says whether there is one).
+ * Each model's `danglingFallbacks` are its fallbacks that name no model of `targets` (GET /models)
+ * any more: answers skip them.
+ */
+export const presentProvider = (provider: ModelProvider, targets: Set<string>) => ({
   id: provider.id,
   name: provider.name,
   kind: provider.kind,
@@ -29,7 +34,10 @@ export const presentProvider = (provider: ModelProvider) => ({
   hasApiKey: provider.apiKeySealed != null,
   timeoutMs: provider.timeoutMs,
   readOnly: false,
-  models: provider.models.map((model) => ({ ...model })),
+  models: provider.models.map((model) => ({
+    ...model,
+    danglingFallbacks: danglingFallbacks(model, targets),
+  })),
   createdAt: provider.createdAt.toISOString(),
   updatedAt: provider.updatedAt.toISOString(),
 });

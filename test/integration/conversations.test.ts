@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { OFFLINE_NOTICE, OFFLINE_OPERATOR_NOTE } from '../../src/llm/OfflineProvider.ts';
 import { startWorkers } from '../../workers/startWorkers.ts';
 import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
 import { type ChatStack, startChatStack } from '../support/chatStack.ts';
 import type { GroqStub } from '../support/GroqStub.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
+import { capturingLogger } from '../support/logCapture.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix } from '../support/services.ts';
 import { readSse } from '../support/sse.ts';
 
@@ -245,13 +247,17 @@ describe('conversations and messages over REST and SSE', function () {
 describe('chat with no LLM configured', () => {
   let edge: TestEdge;
   let stopWorkers: () => Promise<unknown>;
+  const logs = capturingLogger();
 
   before(async () => {
-    edge = await startInProcessEdge({
-      DATABASE_URL: await createTestDatabase('offline'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueQueuePrefix('offline'),
-    });
+    edge = await startInProcessEdge(
+      {
+        DATABASE_URL: await createTestDatabase('offline'),
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: uniqueQueuePrefix('offline'),
+      },
+      { logger: logs.logger },
+    );
     const workers = await startWorkers(edge.runtime, ['chat']);
     stopWorkers = () => Promise.all(workers.map((worker) => worker.close()));
   });
@@ -260,17 +266,38 @@ describe('chat with no LLM configured', () => {
     await edge?.stop();
   });
 
-  it('runs the whole pipeline and says plainly that no model is configured', async () => {
+  it('runs the whole pipeline and tells the user once, in their words, that no model is set up', async () => {
     const api = new ApiClient(edge.url);
     const session = await api.signup('offline');
     const client = await ChatClient.connect(edge.url, session.accessToken);
     try {
-      const turn = await client.send({ content: 'Are you there?' });
+      const question = 'Are you there, my friend, on this fine morning?';
+      const turn = await client.send({ content: question });
       const answer = await client.untilEnded(turn.assistantMessageId);
       expect(answer.done!.status).to.equal('complete');
       expect(answer.done!.model).to.equal('offline');
-      expect(answer.done!.content).to.match(/No language model is configured/);
       expect(client.text(turn.assistantMessageId).text).to.equal(answer.done!.content);
+      // The stored answer holds the user's notice exactly once, and no operator detail.
+      const messages = await api.request('GET', `/api/v1/conversations/${turn.conversationId}/messages`, {
+        token: session.accessToken,
+      });
+      const stored = messages.body.items.find((item: { id: string }) => item.id === turn.assistantMessageId);
+      expect(stored.content.split(OFFLINE_NOTICE)).to.have.length(2);
+      expect(stored.content).to.include('Ask your administrator to set one up.');
+      expect(stored.content).not.to.include('GROQ_API_KEY');
+      // The title is the question's first words, not the echoed title prompt.
+      await client.until(() =>
+        client.conversationUpdates.some((update) => update.conversationId === turn.conversationId),
+      );
+      const conversation = await api.request('GET', `/api/v1/conversations/${turn.conversationId}`, {
+        token: session.accessToken,
+      });
+      expect(conversation.body.title).to.equal('Are you there, my friend, on');
+      // The operator's detail is in the worker's log, once, at warn.
+      const notes = logs.lines
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.msg === OFFLINE_OPERATOR_NOTE);
+      expect(notes.map((line) => line.level)).to.deep.equal([40]);
     } finally {
       client.close();
     }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ReadinessReport } from '../../src/health/Readiness.ts';
 import type { ProblemBody } from '../../src/http/problem.ts';
+import { OFFLINE_OPERATOR_NOTE } from '../../src/llm/OfflineProvider.ts';
 import { startInProcessEdge, type TestEdge } from '../support/inProcessEdge.ts';
 import { PrivateRedis } from '../support/privateRedis.ts';
 import { createTestDatabase, uniqueQueuePrefix } from '../support/services.ts';
@@ -69,7 +70,9 @@ describe('edge health and HTTP basics', () => {
     });
     // No GROQ_API_KEY here: the offline provider, which is always fine.
     expect(report.checks.llm).to.deep.include({ status: 'ok' });
-    expect(report.checks.llm!.details).to.include({ provider: 'offline' });
+    // The operator learns why answers are placeholders here (the user's notice says no setting).
+    expect(report.checks.llm!.details).to.include({ provider: 'offline', note: OFFLINE_OPERATOR_NOTE });
+    expect(OFFLINE_OPERATOR_NOTE).to.include('GROQ_API_KEY');
     expect(report.checks.queues!.details).to.have.keys('chat', 'ingest', 'maintenance');
   });
 

@@ -131,6 +131,8 @@ describe('OpenAPI document', () => {
     expect(statuses('/api/v1/conversations/{id}/messages', 'post')).to.include.members(['429', '503']);
     expect(statuses('/api/v1/documents', 'post')).to.include.members(['413', '415', '429']);
     expect(statuses('/api/v1/admin/users/{id}', 'patch')).to.include.members(['403', '409']);
+    expect(statuses('/api/v1/admin/providers', 'post')).to.include.members(['409', '422']);
+    expect(statuses('/api/v1/admin/providers/{id}', 'patch')).to.include.members(['409', '422']);
     // Not rate limited: only the routes behind a limiter say 429.
     expect(statuses('/api/v1/auth/me', 'get')).not.to.include('429');
     expect(statuses('/api/v1/conversations', 'get')).not.to.include('429');

@@ -37,3 +37,14 @@ export const cleanTitle = (raw: string): string | null => {
     .trim();
   return title || null;
 };
+
+/** A title without a model: the question's first words (at most six, at most 60 characters). */
+export const firstWordsTitle = (question: string): string | null => {
+  const words = question.split(/\s+/).filter(Boolean).slice(0, 6);
+  let title = words[0]?.slice(0, 60) ?? '';
+  for (const word of words.slice(1)) {
+    if (title.length + 1 + word.length > 60) break;
+    title = `${title} ${word}`;
+  }
+  return cleanTitle(title);
+};

@@ -451,7 +451,7 @@ export const OPERATIONS: Operation[] = [
     summary: 'Configured model providers (never their API keys)',
     auth: 'admin',
     responses: {
-      200: '{ items, builtIn }: providers with `hasApiKey`, their models and fallbacks; `builtIn` is the environment’s Groq provider (or `offline`), read-only',
+      200: '{ items, builtIn }: providers with `hasApiKey`, their models and fallbacks (each model’s `danglingFallbacks`: its fallbacks that name no model of `GET /api/v1/models` any more, skipped by answers); `builtIn` is the environment’s Groq provider (or `offline`), read-only',
     },
   },
   {
@@ -469,7 +469,10 @@ export const OPERATIONS: Operation[] = [
       models: [{ id: 'llama3.1:8b', name: 'Llama 3.1 8B (local)', contextTokens: 8192, tokenizer: 'llama3' }],
     },
     responses: { 201: 'The provider' },
-    errors: { 409: 'A provider with this name exists already' },
+    errors: {
+      409: 'A provider with this name exists already',
+      422: 'A model’s `fallbacks` names an id that is not one of `GET /api/v1/models` (this provider’s own enabled models included): `unknown_model`, each one in `errors`',
+    },
   },
   {
     method: 'get',
@@ -492,7 +495,10 @@ export const OPERATIONS: Operation[] = [
     body: updateProviderSchema,
     example: { timeoutMs: 30000 },
     responses: { 200: 'The provider' },
-    errors: { 409: 'A provider with this name exists already' },
+    errors: {
+      409: 'A provider with this name exists already',
+      422: 'A fallback that the new `models` add names an id that is not one of `GET /api/v1/models` as it will be after the change: `unknown_model`, each one in `errors` (fallbacks a model had already are kept, dangling or not)',
+    },
   },
   {
     method: 'delete',

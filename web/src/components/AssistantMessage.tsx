@@ -14,7 +14,6 @@ const NOT_IN_DOCUMENTS = [
   "I couldn't find anything about this in your documents",
   'There are no processed documents to answer from yet',
 ];
-const OFFLINE_MODEL = 'offline';
 
 export function AssistantMessage({
   answer,
@@ -37,7 +36,6 @@ export function AssistantMessage({
     ended &&
     answer.citations.value.length === 0 &&
     NOT_IN_DOCUMENTS.some((start) => answer.text.peek().startsWith(start));
-  const offline = details?.model === OFFLINE_MODEL || failure?.code === 'llm_unavailable';
   const cited =
     source.value == null ? null : answer.citations.value.find((citation) => citation.n === source.value);
 
@@ -71,7 +69,6 @@ export function AssistantMessage({
       />
       {status === 'pending' && !failure && <p class="muted pending-note">Waiting for the model…</p>}
       {notInDocuments && <p class="note">Not found in your documents</p>}
-      {offline && <p class="note">Offline: no language model is configured on this server.</p>}
       {status === 'cancelled' && <p class="note">Stopped</p>}
       {status === 'failed' && (
         <div role="alert" class="failure">

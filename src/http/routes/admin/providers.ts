@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { apiKeySealContext, ModelProvider } from '../../../db/entities/ModelProvider.ts';
 import { newId } from '../../../db/ids.ts';
-import { conflict, notFound } from '../../../errors/AppError.ts';
+import { conflict, notFound, unknownFallbacks } from '../../../errors/AppError.ts';
+import { fallbackTargets, type ProviderDraft, unknownFallbacksOf } from '../../../llm/fallbackTargets.ts';
 import { BUILT_IN_PROVIDER, OFFLINE_PROVIDER } from '../../../llm/ModelCatalog.ts';
 import { authorizeAdmin } from '../../../policies/users.ts';
 import { presentModel, presentProvider } from '../../../presenters/model.ts';
@@ -45,18 +46,28 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
     }
   };
 
+  /** The ids fallbacks may name now (GET /models). */
+  const targets = async () => fallbackTargets(await services.models.list(orm.em.fork()));
+  /** Refuses (422) fallbacks that name no model of GET /models as it will be after the write. */
+  const checkFallbacks = async (draft: ProviderDraft) => {
+    const known = fallbackTargets(await services.models.list(orm.em.fork()), draft);
+    const unknown = unknownFallbacksOf(draft.models, known, draft.stored);
+    if (unknown.length > 0) throw unknownFallbacks(unknown);
+  };
+
   router.get('/', async (ctx) => {
     const em = orm.em.fork();
     const [providers, models] = await Promise.all([
       em.find(ModelProvider, {}, { orderBy: { name: 'asc' } }),
       services.models.list(orm.em.fork()),
     ]);
+    const known = fallbackTargets(models);
     // The environment's Groq provider (or the offline stand-in), shown but not editable here.
     const builtIn = models.filter(
       (model) => model.provider === BUILT_IN_PROVIDER || model.provider === OFFLINE_PROVIDER,
     );
     ctx.body = {
-      items: providers.map(presentProvider),
+      items: providers.map((provider) => presentProvider(provider, known)),
       builtIn: {
         name: builtIn[0]?.provider ?? BUILT_IN_PROVIDER,
         readOnly: true,
@@ -68,6 +79,7 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
 
   router.post('/', body, async (ctx) => {
     const input = parseBody(ctx, createProviderSchema);
+    await checkFallbacks({ previousName: null, name: input.name, models: input.models });
     const em = orm.em.fork();
     const id = newId();
     const provider = em.create(ModelProvider, {
@@ -82,14 +94,14 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
     await flushUnique(() => em.flush());
     await announce();
     ctx.status = 201;
-    ctx.body = presentProvider(provider);
+    ctx.body = presentProvider(provider, await targets());
   });
 
   router.get('/:id', async (ctx) => {
     const { id } = parseParams(ctx, providerParams);
     const provider = await orm.em.fork().findOne(ModelProvider, { id });
     if (!provider) throw notFound('provider');
-    ctx.body = presentProvider(provider);
+    ctx.body = presentProvider(provider, await targets());
   });
 
   router.patch('/:id', body, async (ctx) => {
@@ -98,6 +110,15 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
     const em = orm.em.fork();
     const provider = await em.findOne(ModelProvider, { id });
     if (!provider) throw notFound('provider');
+    // Only fallbacks the new list adds are checked: those a model had already stay (dangling
+    // ones are shown in the listing, not refused), and other changes add none.
+    if (input.models !== undefined)
+      await checkFallbacks({
+        previousName: provider.name,
+        name: input.name ?? provider.name,
+        models: input.models,
+        stored: provider.models,
+      });
     if (input.name !== undefined) provider.name = input.name;
     if (input.baseUrl !== undefined) provider.baseUrl = input.baseUrl;
     if (input.timeoutMs !== undefined) provider.timeoutMs = input.timeoutMs;
@@ -110,7 +131,7 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
     provider.updatedAt = new Date();
     await flushUnique(() => em.flush());
     await announce();
-    ctx.body = presentProvider(provider);
+    ctx.body = presentProvider(provider, await targets());
   });
 
   router.delete('/:id', async (ctx) => {
