@@ -17,6 +17,7 @@ import { createLlmProvider } from '../llm/createLlmProvider.ts';
 import { ModelCatalog } from '../llm/ModelCatalog.ts';
 import { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from '../metrics/queueGauges.ts';
+import { LoginThrottle } from '../rateLimit/LoginThrottle.ts';
 import { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import { Presence } from '../realtime/Presence.ts';
 import { createRealtimeServer } from '../realtime/server.ts';
@@ -88,6 +89,12 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     accessTokens,
     refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
     limiter,
+    loginThrottle: new LoginThrottle({
+      redis: commands,
+      prefix: config.redis.queuePrefix,
+      rules: config.loginFailures,
+      logger,
+    }),
     presence: new Presence(io),
     metrics: runtime.metrics,
     chat,
