@@ -7,8 +7,9 @@ import { loginFailuresKey } from '../redis/keys.ts';
  * Why: a per-IP limit on every login attempt lets one person's wrong passwords lock out everyone
  * behind the same address (an office, a carrier NAT), and counts the good logins too. This counts
  * only FAILED sign-ins, per account (guessing one password) and, at a higher threshold, per client
- * IP (spraying many accounts). A locked account or address is refused before the password is
- * checked, whether or not the account exists. State lives in Redis, so every edge sees the same
+ * IP (spraying many accounts). Each attempt is counted before its password is checked and given
+ * back when it was not a failure, so a burst of parallel guesses can't all pass the gate. A locked
+ * account or address is refused before the password is checked, whether or not the account exists. State lives in Redis, so every edge sees the same
  * counts. When Redis can't answer the attempt is let through (logged), like the other limits.
  */
 export interface LoginThrottleRules {
@@ -18,17 +19,20 @@ export interface LoginThrottleRules {
 
 export type LoginGate = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-// One counter and its remaining lifetime. Each script touches one key: on a Redis Cluster the
-// account's and the IP's counters may sit on different masters.
-const PEEK_SCRIPT = `
-return { tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1]) }
+// Takes one place under the limit, or says how long until the window ends. Each script touches
+// one key: on a Redis Cluster the account's and the IP's counters may sit on different masters.
+const RESERVE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then return { 0, redis.call('PTTL', KEYS[1]) } end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return { 1, 0 }
 `;
 
-// A failure: the counter goes up by one; its window starts with its first failure.
-const FAIL_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
+// Gives a place back (never below zero, never a key without its window).
+const RELEASE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 1
 `;
 
 export class LoginThrottle {
@@ -44,44 +48,58 @@ export class LoginThrottle {
     this.logger = deps.logger;
   }
 
-  /** Whether a sign-in for `email` (normalised) from `ip` may have its password checked now. */
-  async gate(email: string, ip: string): Promise<LoginGate> {
+  /**
+   * Before the password is checked: counts this attempt as a failure of `email` (normalised) from
+   * `ip` up front, so concurrent attempts can't all slip under the limit, or refuses it. An
+   * attempt that turns out not to be a failure gives its count back: `succeeded` or `abandoned`.
+   */
+  async begin(email: string, ip: string): Promise<LoginGate> {
+    const [accountKey, ipKey] = this.keys(email, ip);
     try {
-      const [account, address] = await Promise.all(
-        this.keys(email, ip).map(
-          async (key) => (await this.redis.eval(PEEK_SCRIPT, 1, key)) as [number, number],
-        ),
-      );
-      const waits: number[] = [];
-      if (account![0] >= this.rules.perAccount.limit) waits.push(account![1]);
-      if (address![0] >= this.rules.perIp.limit) waits.push(address![1]);
-      if (waits.length === 0) return { allowed: true };
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(...waits) / 1_000)) };
+      const account = await this.reserve(accountKey, this.rules.perAccount);
+      if (!account.allowed) return account;
+      const address = await this.reserve(ipKey, this.rules.perIp);
+      if (!address.allowed) await this.release(accountKey);
+      return address;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'login throttle unavailable; attempt allowed');
       return { allowed: true };
     }
   }
 
-  /** A wrong password (or an unknown account): one more failure for the account and the IP. */
-  async failed(email: string, ip: string): Promise<void> {
-    try {
-      const [accountKey, ipKey] = this.keys(email, ip);
-      await Promise.all([
-        this.redis.eval(FAIL_SCRIPT, 1, accountKey, String(this.rules.perAccount.windowSeconds * 1_000)),
-        this.redis.eval(FAIL_SCRIPT, 1, ipKey, String(this.rules.perIp.windowSeconds * 1_000)),
-      ]);
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'login failure not counted');
-    }
+  /** A correct password: this attempt is not a failure, and the account's earlier ones are forgotten. */
+  async succeeded(email: string, ip: string): Promise<void> {
+    const [accountKey, ipKey] = this.keys(email, ip);
+    await this.settle(() => Promise.all([this.redis.del(accountKey), this.release(ipKey)]));
   }
 
-  /** A correct password: the account's earlier failures are forgotten (the IP's are not). */
-  async succeeded(email: string): Promise<void> {
+  /** Neither right nor wrong (the request failed for another reason): the attempt is given back. */
+  async abandoned(email: string, ip: string): Promise<void> {
+    await this.settle(() => Promise.all(this.keys(email, ip).map((key) => this.release(key))));
+  }
+
+  private async reserve(key: string, rule: RateLimitRule): Promise<LoginGate> {
+    const [taken, ttlMs] = (await this.redis.eval(
+      RESERVE_SCRIPT,
+      1,
+      key,
+      String(rule.limit),
+      String(rule.windowSeconds * 1_000),
+    )) as [number, number];
+    return taken === 1
+      ? { allowed: true }
+      : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1_000)) };
+  }
+
+  private async release(key: string): Promise<void> {
+    await this.redis.eval(RELEASE_SCRIPT, 1, key);
+  }
+
+  private async settle(work: () => Promise<unknown>): Promise<void> {
     try {
-      await this.redis.del(loginFailuresKey(this.prefix, 'account', email));
+      await work();
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'login failures not cleared');
+      this.logger.warn({ err: (error as Error).message }, 'login attempt not settled in the throttle');
     }
   }
 

@@ -75,6 +75,13 @@ describe('login lockout: failures per account, across edges', () => {
     expect(statuses).to.deep.equal([...Array(10).fill(401), 429]);
   });
 
+  it('lets no more than the limit of wrong passwords through when they arrive all at once', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, (_, attempt) => login(clients[attempt % 2]!, 'burst@example.com', 'wrong')),
+    ).then((responses) => responses.map((response) => response.status).sort());
+    expect(statuses).to.deep.equal([...Array(10).fill(401), ...Array(20).fill(429)]);
+  });
+
   it('30 correct logins in a row never lock', async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 30; attempt++) {

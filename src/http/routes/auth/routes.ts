@@ -102,22 +102,29 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
     if (input.session === 'cookie') requireThisSite(ctx, config.http.publicUrl);
     const email = normalizeEmail(input.email);
     // Before any lookup or hashing, so a locked account answers alike whether or not it exists.
-    const gate = await loginThrottle.gate(email, ctx.ip);
+    const gate = await loginThrottle.begin(email, ctx.ip);
     if (!gate.allowed) throw rateLimited(gate.retryAfterSeconds, 'failed sign-ins');
-    const em = orm.em.fork();
-    const user = await em.findOne(User, { email, disabledAt: null }, { populate: ['passwordHash'] });
-    // Unknown email and wrong password answer alike, after the same amount of hashing work.
-    const matches = user
-      ? await passwordMatches(user.passwordHash, input.password)
-      : await spendPasswordCheck(input.password);
-    if (!user || !matches) {
-      await loginThrottle.failed(email, ctx.ip);
-      throw unauthorized('The email address or the password is not correct.');
+    let outcome: 'failed' | 'succeeded' | 'abandoned' = 'abandoned';
+    try {
+      const em = orm.em.fork();
+      const user = await em.findOne(User, { email, disabledAt: null }, { populate: ['passwordHash'] });
+      // Unknown email and wrong password answer alike, after the same amount of hashing work.
+      const matches = user
+        ? await passwordMatches(user.passwordHash, input.password)
+        : await spendPasswordCheck(input.password);
+      if (!user || !matches) {
+        outcome = 'failed';
+        throw unauthorized('The email address or the password is not correct.');
+      }
+      outcome = 'succeeded';
+      const { token } = refreshTokens.issue(em, user);
+      await em.flush();
+      ctx.body = await session(ctx, user, token, input.session ?? 'body');
+    } finally {
+      // A failure stays counted; anything else gives its count back.
+      if (outcome === 'succeeded') await loginThrottle.succeeded(email, ctx.ip);
+      else if (outcome === 'abandoned') await loginThrottle.abandoned(email, ctx.ip);
     }
-    await loginThrottle.succeeded(email);
-    const { token } = refreshTokens.issue(em, user);
-    await em.flush();
-    ctx.body = await session(ctx, user, token, input.session ?? 'body');
   });
 
   router.post('/refresh', limited, body, async (ctx) => {
