@@ -161,6 +161,8 @@ const environmentSchema = z.object({
   RATE_LIMIT_AUTH: rateLimit('20/1m'),
   RATE_LIMIT_MESSAGES: rateLimit('30/1m'),
   RATE_LIMIT_UPLOADS: rateLimit('30/1h'),
+  LOGIN_FAILURES_PER_ACCOUNT: rateLimit('10/15m'),
+  LOGIN_FAILURES_PER_IP: rateLimit('100/15m'),
 
   METRICS_TOKEN: z.preprocess(
     emptyAsUndefined,
@@ -263,6 +265,8 @@ export interface Config {
     refreshTokenTtlDays: number;
   };
   rateLimits: { auth: RateLimitRule; messages: RateLimitRule; uploads: RateLimitRule };
+  /** Failed sign-ins allowed per account and per client IP before login is refused for a while. */
+  loginFailures: { perAccount: RateLimitRule; perIp: RateLimitRule };
   /** Bearer token /metrics asks for (none: open); workers serve metrics on workerPort (0: off). */
   metrics: { token?: string; workerPort: number };
   retentionDays: number;
@@ -352,6 +356,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     },
     rateLimits: { auth: e.RATE_LIMIT_AUTH, messages: e.RATE_LIMIT_MESSAGES, uploads: e.RATE_LIMIT_UPLOADS },
+    loginFailures: { perAccount: e.LOGIN_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_FAILURES_PER_IP },
     metrics: { token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT },
     retentionDays: e.RETENTION_DAYS,
     retentionCron: e.RETENTION_CRON,

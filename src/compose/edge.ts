@@ -18,6 +18,7 @@ import { ModelCatalog } from '../llm/ModelCatalog.ts';
 import { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
 import { watchQueueGauges } from '../metrics/queueGauges.ts';
 import { FetchHeartbeats } from '../queues/FetchHeartbeats.ts';
+import { LoginThrottle } from '../rateLimit/LoginThrottle.ts';
 import { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import { Presence } from '../realtime/Presence.ts';
 import { createRealtimeServer } from '../realtime/server.ts';
@@ -97,6 +98,12 @@ export async function startEdge(runtime: Runtime): Promise<Edge> {
     accessTokens,
     refreshTokens: new RefreshTokens(config.auth.refreshTokenTtlDays * 24 * 3_600),
     limiter,
+    loginThrottle: new LoginThrottle({
+      redis: commands,
+      prefix: config.redis.queuePrefix,
+      rules: config.loginFailures,
+      logger,
+    }),
     presence: new Presence(io),
     metrics: runtime.metrics,
     chat,

@@ -96,7 +96,7 @@ export const briefOutage = () =>
  * Every 429 there is: the HTTP rate limits (`requests`) and the socket message budget
  * (`messages`, spent by chat:send, system:ping and refused socket calls).
  */
-export const rateLimited = (retryAfterSeconds: number, what: 'requests' | 'messages') =>
+export const rateLimited = (retryAfterSeconds: number, what: 'requests' | 'messages' | 'failed sign-ins') =>
   new AppError('rate_limited', `Too many ${what}; try again in ${retryAfterSeconds} s.`, {
     retryAfterSeconds,
   });

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { McpServerRegistry } from '../mcp/McpServerRegistry.ts';
 import type { Metrics } from '../metrics/Metrics.ts';
 import type { Queues } from '../queues/Queues.ts';
+import type { LoginThrottle } from '../rateLimit/LoginThrottle.ts';
 import type { RateLimiter } from '../rateLimit/RateLimiter.ts';
 import type { Presence } from '../realtime/Presence.ts';
 import type { RedisConnections } from '../redis/connections.ts';
@@ -26,6 +27,8 @@ export interface EdgeServices {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   limiter: RateLimiter;
+  /** Failed sign-ins per account and per IP (login only). */
+  loginThrottle: LoginThrottle;
   presence: Presence;
   metrics: Metrics;
   chat: ChatService;

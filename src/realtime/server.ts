@@ -13,6 +13,7 @@ import { systemPingSchema } from '../relay/eventSchemas.ts';
 import { userRoom } from '../relay/events.ts';
 import { guardAcks } from './ackGuard.ts';
 import { ackErrorFor, answer } from './answer.ts';
+import { SOCKET_MAX_BUFFER_BYTES } from './bufferLimit.ts';
 import { type ChatHandlerDeps, registerChatHandlers } from './chatHandlers.ts';
 import { handshakeOriginAllowed } from './handshakeOrigin.ts';
 import { spendMessage } from './messageBudget.ts';
@@ -31,6 +32,8 @@ export function createRealtimeServer(deps: {
   chat: Omit<ChatHandlerDeps, 'limiter' | 'messageLimit' | 'logger'>;
 }): RealtimeServer {
   const io: RealtimeServer = new Server({
+    // Past this one message closes its connection instead of being answered (bufferLimit.ts).
+    maxHttpBufferSize: SOCKET_MAX_BUFFER_BYTES,
     cors: { origin: deps.corsOrigins.length > 0 ? deps.corsOrigins : false },
     // CORS headers don't bind WebSockets: the handshake itself checks the page's origin.
     allowRequest: (request, decide) => {

@@ -15,6 +15,8 @@
  * - Channels have no slot: on a cluster a PUBLISH reaches every node (src/redis/cluster.ts).
  */
 
+import { createHash } from 'node:crypto';
+
 /** BullMQ's key prefix: a hash tag on a cluster, the plain name on one Redis. */
 export const bullmqPrefix = (prefix: string, cluster: boolean) => (cluster ? `{${prefix}}` : prefix);
 /** The same, for a process's Redis settings. */
@@ -36,6 +38,15 @@ export const cancelFlagKey = (prefix: string, messageId: string) => `${prefix}:c
 /** A fixed-window rate-limit counter for one bucket (login, messages, …) and one key (user, IP). */
 export const rateLimitKey = (prefix: string, bucket: string, key: string) =>
   `${prefix}:ratelimit:${bucket}:${key}`;
+
+/**
+ * A count of failed sign-ins, per account or per client IP. The account is named by a digest of
+ * its normalised email (sha256, first 32 hex digits), so no address sits in a Redis key name.
+ */
+export const loginFailuresKey = (prefix: string, scope: 'account' | 'ip', id: string) =>
+  `${prefix}:login-failures:${scope}:${
+    scope === 'account' ? createHash('sha256').update(id).digest('hex').slice(0, 32) : id
+  }`;
 
 /** The Socket.IO adapter's and emitter's pub/sub channel, namespaced like the queues. */
 export const realtimeChannel = (prefix: string) => `${prefix}:socket.io`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONVERSATION_MODES } from '../db/entities/Conversation.ts';
+import { MAX_MESSAGE_CHARS } from './messageLimit.ts';
 import { text } from './text.ts';
 
 /**
@@ -9,9 +10,12 @@ import { text } from './text.ts';
  * chat module imports the relay), so the shared rules sit below both.
  */
 
-export const MAX_MESSAGE_CHARS = 32_000;
+export { MAX_MESSAGE_CHARS };
 
-export const messageContent = text().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
+export const messageContent = text()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`);
 export const clientMessageId = text().min(1).max(100);
 export const documentIds = z.array(z.uuid()).max(50);
 /** A model of GET /api/v1/models (its `id`); whether it is one is checked by ModelChoice. */

@@ -134,7 +134,7 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/auth/login',
     tag: 'auth',
     summary: 'Sign in',
-    description: COOKIE_SESSION,
+    description: `${COOKIE_SESSION} Only failed logins are counted, per account and per client IP (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_IP); once a count is reached the login is refused with 429 and Retry-After before the password is checked.`,
     body: loginSchema,
     example: EXAMPLE_ACCOUNT,
     rateLimited: true,

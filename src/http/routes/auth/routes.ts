@@ -5,7 +5,7 @@ import { normalizeEmail } from '../../../auth/adminAccount.ts';
 import { VERIFY_EMAIL_PURPOSE } from '../../../auth/emailVerification.ts';
 import { hashPassword, passwordMatches, spendPasswordCheck } from '../../../auth/passwords.ts';
 import { User } from '../../../db/entities/User.ts';
-import { AppError, conflict, forbidden, unauthorized } from '../../../errors/AppError.ts';
+import { AppError, conflict, forbidden, rateLimited, unauthorized } from '../../../errors/AppError.ts';
 import { presentUser } from '../../../presenters/user.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
@@ -46,7 +46,7 @@ function cookieToken(ctx: AppContext): string | undefined {
 
 /** Sign-up, sign-in and token lifecycle under /api/v1/auth. */
 export function authRoutes(services: EdgeServices): Router<AppState> {
-  const { orm, accessTokens, refreshTokens, queues, limiter, config, logger } = services;
+  const { orm, accessTokens, refreshTokens, queues, limiter, loginThrottle, config, logger } = services;
   const router = new Router<AppState>({ prefix: '/auth' });
   const limited = rateLimit(limiter, 'auth', config.rateLimits.auth, byClientIp);
   const body = jsonBody(config.http.maxJsonBytes);
@@ -95,23 +95,36 @@ export function authRoutes(services: EdgeServices): Router<AppState> {
     ctx.body = await session(ctx, user, token, input.session ?? 'body');
   });
 
-  router.post('/login', limited, body, async (ctx) => {
+  // Login is not under the per-IP request limit: only its failures count (LoginThrottle), so one
+  // person's wrong passwords lock only that account, and good logins never count.
+  router.post('/login', body, async (ctx) => {
     const input = parseBody(ctx, loginSchema);
     if (input.session === 'cookie') requireThisSite(ctx, config.http.publicUrl);
-    const em = orm.em.fork();
-    const user = await em.findOne(
-      User,
-      { email: normalizeEmail(input.email), disabledAt: null },
-      { populate: ['passwordHash'] },
-    );
-    // Unknown email and wrong password answer alike, after the same amount of hashing work.
-    const matches = user
-      ? await passwordMatches(user.passwordHash, input.password)
-      : await spendPasswordCheck(input.password);
-    if (!user || !matches) throw unauthorized('The email address or the password is not correct.');
-    const { token } = refreshTokens.issue(em, user);
-    await em.flush();
-    ctx.body = await session(ctx, user, token, input.session ?? 'body');
+    const email = normalizeEmail(input.email);
+    // Before any lookup or hashing, so a locked account answers alike whether or not it exists.
+    const gate = await loginThrottle.begin(email, ctx.ip);
+    if (!gate.allowed) throw rateLimited(gate.retryAfterSeconds, 'failed sign-ins');
+    let outcome: 'failed' | 'succeeded' | 'abandoned' = 'abandoned';
+    try {
+      const em = orm.em.fork();
+      const user = await em.findOne(User, { email, disabledAt: null }, { populate: ['passwordHash'] });
+      // Unknown email and wrong password answer alike, after the same amount of hashing work.
+      const matches = user
+        ? await passwordMatches(user.passwordHash, input.password)
+        : await spendPasswordCheck(input.password);
+      if (!user || !matches) {
+        outcome = 'failed';
+        throw unauthorized('The email address or the password is not correct.');
+      }
+      outcome = 'succeeded';
+      const { token } = refreshTokens.issue(em, user);
+      await em.flush();
+      ctx.body = await session(ctx, user, token, input.session ?? 'body');
+    } finally {
+      // A failure stays counted; anything else gives its count back.
+      if (outcome === 'succeeded') await loginThrottle.succeeded(email, ctx.ip);
+      else if (outcome === 'abandoned') await loginThrottle.abandoned(email, ctx.ip);
+    }
   });
 
   router.post('/refresh', limited, body, async (ctx) => {
