@@ -1,74 +1,25 @@
 import { expect } from 'chai';
 import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
-import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
-import { ChildService } from '../support/ChildService.ts';
-import { GroqStub } from '../support/GroqStub.ts';
-import { PrivateCluster } from '../support/privateCluster.ts';
-import { createTestDatabase, TEST_JWT_SECRET, uniqueQueuePrefix } from '../support/services.ts';
-
-/** Polls `probe` until it returns true: readiness and the cluster's map have no event to wait on. */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
+import { type FailoverStack, startFailoverStack, until } from '../support/failoverStack.ts';
 
 describe('Redis Cluster failover while answers stream', function () {
   this.timeout(120_000);
-  let cluster: PrivateCluster;
-  let stub: GroqStub;
-  let worker: ChildService;
-  let edge: ChildService;
-  let api: ApiClient;
-  let alice: Session;
-  let prefix: string;
+  let stack: FailoverStack;
   const clients: ChatClient[] = [];
 
   before(async () => {
-    // A cluster of this file's own: the test kills one of its masters.
-    cluster = await PrivateCluster.start();
     // Slow enough that every answer is still streaming when the master dies and after it is replaced.
-    stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 25, answerTokens: 150 });
-    prefix = uniqueQueuePrefix('failover');
-    const env = {
-      DATABASE_URL: await createTestDatabase('failover'),
-      REDIS_CLUSTER_NODES: cluster.nodeList,
-      QUEUE_PREFIX: prefix,
-      JWT_SECRET: TEST_JWT_SECRET,
-      STREAM_FLUSH_MS: '20',
-      RATE_LIMIT_MESSAGES: '10000/1m',
-    };
-    worker = await ChildService.start(
-      'workers/index.ts',
-      {
-        ...env,
-        WORKER_QUEUES: 'chat',
-        GROQ_API_KEY: 'test-key',
-        GROQ_BASE_URL: stub.baseURL,
-        GROQ_MAX_RETRIES: '1',
-      },
-      'workers started',
-    );
-    ({ edge, url: api } = await ChildService.startEdge(env).then(({ edge, url }) => ({
-      edge,
-      url: new ApiClient(url),
-    })));
-    alice = await api.signup('alice');
+    stack = await startFailoverStack('failover');
   });
 
   after(async () => {
     for (const client of clients) client.close();
-    await Promise.all([edge, worker].map((service) => service?.stop()));
-    await stub?.close();
-    await cluster?.stop();
+    await stack?.stop();
   });
 
-  const ready = async () => (await api.request('GET', '/health/ready')).status === 200;
-
   it('ends every accepted answer and tells its client, keeps the processes up, reports the outage and recovers', async () => {
+    const { cluster, stub, worker, edge, api, alice, prefix, ready } = stack;
     const client = await ChatClient.connect(api.baseUrl, alice.accessToken);
     clients.push(client);
     await until('the edge is ready', ready);

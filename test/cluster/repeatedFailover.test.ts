@@ -1,20 +1,7 @@
 import { expect } from 'chai';
 import { TERMINAL_MESSAGE_STATUSES } from '../../src/db/entities/Message.ts';
-import { ApiClient, type Session } from '../support/ApiClient.ts';
 import { ChatClient } from '../support/ChatClient.ts';
-import { ChildService } from '../support/ChildService.ts';
-import { GroqStub } from '../support/GroqStub.ts';
-import { PrivateCluster } from '../support/privateCluster.ts';
-import { createTestDatabase, TEST_JWT_SECRET, uniqueQueuePrefix } from '../support/services.ts';
-
-/** Polls `probe` until it returns true: readiness and the cluster's map have no event to wait on. */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
+import { type FailoverStack, startFailoverStack, until } from '../support/failoverStack.ts';
 
 const ROUNDS = 3;
 
@@ -26,53 +13,20 @@ const ROUNDS = 3;
  */
 describe('Redis Cluster: repeated failovers of the queues master', function () {
   this.timeout(ROUNDS * 120_000);
-  let cluster: PrivateCluster;
-  let stub: GroqStub;
-  let worker: ChildService;
-  let edge: ChildService;
-  let api: ApiClient;
-  let alice: Session;
-  let prefix: string;
+  let stack: FailoverStack;
   const clients: ChatClient[] = [];
 
   before(async () => {
-    cluster = await PrivateCluster.start();
-    stub = await GroqStub.start({ ttftMs: 5, tokensPerSecond: 25, answerTokens: 150 });
-    prefix = uniqueQueuePrefix('refailover');
-    const env = {
-      DATABASE_URL: await createTestDatabase('refailover'),
-      REDIS_CLUSTER_NODES: cluster.nodeList,
-      QUEUE_PREFIX: prefix,
-      JWT_SECRET: TEST_JWT_SECRET,
-      STREAM_FLUSH_MS: '20',
-      RATE_LIMIT_MESSAGES: '10000/1m',
-    };
-    worker = await ChildService.start(
-      'workers/index.ts',
-      {
-        ...env,
-        WORKER_QUEUES: 'chat',
-        GROQ_API_KEY: 'test-key',
-        GROQ_BASE_URL: stub.baseURL,
-        GROQ_MAX_RETRIES: '1',
-      },
-      'workers started',
-    );
-    const started = await ChildService.startEdge(env);
-    edge = started.edge;
-    api = new ApiClient(started.url);
-    alice = await api.signup('alice');
+    stack = await startFailoverStack('refailover');
   });
 
   after(async () => {
     for (const client of clients) client.close();
-    await Promise.all([edge, worker].map((service) => service?.stop()));
-    await stub?.close();
-    await cluster?.stop();
+    await stack?.stop();
   });
 
-  const ready = async () => (await api.request('GET', '/health/ready')).status === 200;
   const storedStatus = async (conversationId: string, messageId: string) => {
+    const { api, alice } = stack;
     const page = await api.request('GET', `/api/v1/conversations/${conversationId}/messages?limit=10`, {
       token: alice.accessToken,
     });
@@ -80,6 +34,7 @@ describe('Redis Cluster: repeated failovers of the queues master', function () {
   };
 
   it(`survives ${ROUNDS} rounds: every answer ends and is told, and new sends are answered after each`, async () => {
+    const { cluster, stub, worker, edge, api, alice, prefix, ready } = stack;
     const client = await ChatClient.connect(api.baseUrl, alice.accessToken);
     clients.push(client);
     const key = `{${prefix}}:chat:wait`;
