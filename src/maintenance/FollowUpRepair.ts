@@ -46,7 +46,7 @@ export class FollowUpRepair {
   }
 
   private async titles(em: EntityManager, before: Date, since: Date): Promise<number> {
-    const rows: { id: string; user_id: string }[] = await em.getConnection().execute(
+    const rows: Row[] = await em.getConnection().execute(
       `select c.id, c.user_id from conversations c
           where c.title is null and exists (
             select 1 from messages m where m.conversation_id = c.id and m.role = 'assistant'
@@ -54,41 +54,40 @@ export class FollowUpRepair {
           limit ${BATCH}`,
       [before, since],
     );
-    let added = 0;
-    for (const row of rows) {
-      const jobId = titleJobId(row.id);
-      if (await this.queues.get('chat').getJob(jobId)) continue;
-      await this.queues.add(
-        'chat',
-        'generate-title',
-        { userId: row.user_id, conversationId: row.id },
-        { jobId },
-      );
-      added += 1;
-    }
-    return added;
+    return this.recreate(rows, 'chat', titleJobId, (row, jobId) =>
+      this.queues.add('chat', 'generate-title', { userId: row.user_id, conversationId: row.id }, { jobId }),
+    );
   }
 
   private async embeddings(em: EntityManager, before: Date, since: Date): Promise<number> {
-    const rows: { id: string; user_id: string }[] = await em.getConnection().execute(
+    const rows: Row[] = await em.getConnection().execute(
       `select id, user_id from messages
           where role = 'assistant' and status = 'complete' and content <> '' and embedding is null
             and updated_at < ? and updated_at > ?
           order by updated_at limit ${BATCH}`,
       [before, since],
     );
+    return this.recreate(rows, 'ingest', embedJobId, (row, jobId) =>
+      this.queues.add('ingest', 'embed-messages', { userId: row.user_id, messageId: row.id }, { jobId }),
+    );
+  }
+
+  /** Adds each row's job unless a job of that id exists in any state; how many were added. */
+  private async recreate(
+    rows: Row[],
+    queue: 'chat' | 'ingest',
+    jobIdOf: (id: string) => string,
+    add: (row: Row, jobId: string) => Promise<unknown>,
+  ): Promise<number> {
     let added = 0;
     for (const row of rows) {
-      const jobId = embedJobId(row.id);
-      if (await this.queues.get('ingest').getJob(jobId)) continue;
-      await this.queues.add(
-        'ingest',
-        'embed-messages',
-        { userId: row.user_id, messageId: row.id },
-        { jobId },
-      );
+      const jobId = jobIdOf(row.id);
+      if (await this.queues.get(queue).getJob(jobId)) continue;
+      await add(row, jobId);
       added += 1;
     }
     return added;
   }
 }
+
+type Row = { id: string; user_id: string };
