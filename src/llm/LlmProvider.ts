@@ -47,7 +47,7 @@ export interface GenerationResult {
 }
 
 export interface LlmProvider {
-  readonly name: 'groq' | 'offline' | 'openai-compatible';
+  readonly name: 'groq' | 'offline' | 'openai-compatible' | 'websocket';
   /** Streams the answer, calling onToken for each piece of text, in order. */
   stream(request: GenerationRequest, onToken: (delta: string) => void): Promise<GenerationResult>;
   /** A short, whole answer (titles, summaries). */

@@ -1,0 +1,115 @@
+/**
+ * WebSocketLlmStub: a local `ws` server speaking the custom-LLM WebSocket protocol
+ * (src/llm/WebSocketProvider.ts), for tests only. Each request frame is answered by the current
+ * mode: `streamed` (delta frames, then the final frame), `whole` (the final frame only), `slow`
+ * (nothing), `drop-after-deltas` (two deltas, then the connection is cut). `stop()` closes the
+ * port (a down server), `restart()` listens on the same port again. The upgrade requests'
+ * headers are recorded, to check what was (not) sent.
+ *
+ *   const stub = await WebSocketLlmStub.start();
+ *   stub.mode = 'whole';
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export type StubMode = 'streamed' | 'whole' | 'slow' | 'drop-after-deltas';
+
+export interface StubRequest {
+  message: string;
+  model: string;
+  metadata: { requestId: string; messages: Array<{ role: string; content: string }> };
+  settings: { max_tokens: number; temperature: number; stream: boolean };
+}
+
+type StubEvents = { request: [StubRequest]; connection: [IncomingHttpHeaders] };
+
+export class WebSocketLlmStub extends EventEmitter<StubEvents> {
+  mode: StubMode = 'streamed';
+  /** Field names the stub answers with (ours → its own), to test a provider's fieldMap. */
+  fields: Partial<Record<'response' | 'delta', string>> = {};
+  readonly requests: StubRequest[] = [];
+  /** The headers of every upgrade request, in order. */
+  readonly handshakes: IncomingHttpHeaders[] = [];
+  private server: WebSocketServer;
+  private readonly port: number;
+
+  private constructor(server: WebSocketServer, port: number) {
+    super();
+    this.server = server;
+    this.port = port;
+    this.attach();
+  }
+
+  static async start(): Promise<WebSocketLlmStub> {
+    const server = await listen(0);
+    return new WebSocketLlmStub(server, (server.address() as AddressInfo).port);
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** The answer's words for a request: names the model and echoes the message. */
+  tokensFor(request: StubRequest): string[] {
+    return ['Socket ', 'answer ', `from ${request.model}`, '.'];
+  }
+
+  /** Closes the port and every connection: the service is down. */
+  async stop(): Promise<void> {
+    for (const client of this.server.clients) client.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens on the same port again. */
+  async restart(): Promise<void> {
+    this.server = await listen(this.port);
+    this.attach();
+  }
+
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  private attach(): void {
+    this.server.on('connection', (socket, upgrade) => {
+      this.handshakes.push(upgrade.headers);
+      this.emit('connection', upgrade.headers);
+      socket.on('message', (data) => this.answer(socket, JSON.parse(data.toString()) as StubRequest));
+    });
+  }
+
+  private answer(socket: WebSocket, request: StubRequest): void {
+    this.requests.push(request);
+    this.emit('request', request);
+    const metadata = { requestId: request.metadata.requestId };
+    const tokens = this.tokensFor(request);
+    const send = (frame: object) => socket.send(JSON.stringify(frame));
+    const delta = this.fields.delta ?? 'delta';
+    const response = this.fields.response ?? 'response';
+    if (this.mode === 'slow') return;
+    if (this.mode === 'drop-after-deltas') {
+      for (const token of tokens.slice(0, 2)) send({ [delta]: token, metadata });
+      // Let the deltas out, then cut the connection without a close frame.
+      socket.send('', () => socket.terminate());
+      return;
+    }
+    if (this.mode === 'streamed') for (const token of tokens) send({ [delta]: token, metadata });
+    send({
+      [response]: tokens.join(''),
+      tokens_used: tokens.length,
+      model: request.model,
+      finish_reason: 'stop',
+      metadata,
+    });
+  }
+}
+
+function listen(port: number): Promise<WebSocketServer> {
+  return new Promise((resolve, reject) => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port });
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
