@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { type GenerationRequest, type GenerationResult, LlmError, type LlmProvider } from './LlmProvider.ts';
 import type { Frame, WebSocketConnection } from './WebSocketConnection.ts';
 
 /** The answer fields a server may name differently (`fieldMap`: ours → theirs). */
 export const WEBSOCKET_FIELDS = ['response', 'delta', 'tokens_used', 'model', 'finish_reason'] as const;
-export const fieldMapSchema = z.partialRecord(z.enum(WEBSOCKET_FIELDS), z.string().trim().min(1).max(100));
-export type FieldMap = z.infer<typeof fieldMapSchema>;
+export type FieldMap = Partial<Record<(typeof WEBSOCKET_FIELDS)[number], string>>;
 
 export interface WebSocketProviderOptions {
   connection: WebSocketConnection;

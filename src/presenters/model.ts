@@ -28,6 +28,7 @@ export const presentProvider = (provider: ModelProvider) => ({
   baseUrl: provider.baseUrl,
   hasApiKey: provider.apiKeySealed != null,
   timeoutMs: provider.timeoutMs,
+  fieldMap: provider.fieldMap ?? null,
   readOnly: false,
   models: provider.models.map((model) => ({ ...model })),
   createdAt: provider.createdAt.toISOString(),
