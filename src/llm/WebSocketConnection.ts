@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { unreachableError } from './upstreamErrors.ts';
+import { LlmError } from './LlmProvider.ts';
+import { llmErrorForStatus, unreachableError } from './upstreamErrors.ts';
 
 /** A frame the server sent, already parsed from JSON. */
 export type Frame = Record<string, unknown>;
@@ -113,8 +114,10 @@ export class WebSocketConnection {
         }
         return socket;
       } catch (error) {
+        // A refusal by status (401: our key) is the service's answer: no retry will change it.
+        if (error instanceof LlmError && !error.retryable) throw error;
         if (attempt >= this.options.connectRetries || signal?.aborted || this.closed)
-          throw unreachableError(error);
+          throw error instanceof LlmError ? error : unreachableError(error);
         await delay(backoffMs * 2 ** attempt, signal);
       }
     }
@@ -132,8 +135,9 @@ export class WebSocketConnection {
         reject(error);
       };
       socket.once('error', onOpenError);
+      // The server answered the upgrade with a status (401: our key): final or not by that status.
       socket.once('unexpected-response', (_request, response) =>
-        onOpenError(new Error(`upgrade refused: ${response.statusCode}`)),
+        onOpenError(llmErrorForStatus(response.statusCode, undefined)),
       );
       socket.once('open', () => {
         socket.off('error', onOpenError);

@@ -117,6 +117,14 @@ describe('WebSocketProvider against the WebSocket LLM stub', () => {
     await stub.restart();
   });
 
+  it('fails for good when the server refuses the key on the upgrade (401)', async () => {
+    stub.refuseUpgrade = 401;
+    const error = await rejection(collect(provider({ apiKey: KEY }).provider, 'let me in'));
+    expect(error).to.deep.include({ retryable: false, status: 401 });
+    expect(error.message).to.equal('The model service refused our credentials.');
+    expect(stub.handshakes).to.have.length(0);
+  });
+
   it('fails retryably when no frame comes before the timeout', async () => {
     stub.mode = 'slow';
     const { provider: llm, connection } = provider({ timeoutMs: 1_000 });

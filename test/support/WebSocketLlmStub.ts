@@ -29,6 +29,8 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
   mode: StubMode = 'streamed';
   /** Field names the stub answers with (ours → its own), to test a provider's fieldMap. */
   fields: Partial<Record<'response' | 'delta', string>> = {};
+  /** Answers the upgrade with this status instead (401: a wrong key); null accepts it. */
+  refuseUpgrade: number | null = null;
   readonly requests: StubRequest[] = [];
   /** The headers of every upgrade request, in order. */
   readonly handshakes: IncomingHttpHeaders[] = [];
@@ -43,8 +45,10 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
   }
 
   static async start(): Promise<WebSocketLlmStub> {
-    const server = await listen(0);
-    return new WebSocketLlmStub(server, (server.address() as AddressInfo).port);
+    const stub: { current?: WebSocketLlmStub } = {};
+    const server = await listen(0, () => stub.current?.refuseUpgrade ?? null);
+    stub.current = new WebSocketLlmStub(server, (server.address() as AddressInfo).port);
+    return stub.current;
   }
 
   get url(): string {
@@ -64,7 +68,7 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
 
   /** Listens on the same port again. */
   async restart(): Promise<void> {
-    this.server = await listen(this.port);
+    this.server = await listen(this.port, () => this.refuseUpgrade);
     this.attach();
   }
 
@@ -106,9 +110,17 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
   }
 }
 
-function listen(port: number): Promise<WebSocketServer> {
+function listen(port: number, refusal: () => number | null): Promise<WebSocketServer> {
   return new Promise((resolve, reject) => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port });
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port,
+      verifyClient: (_info, accept) => {
+        const status = refusal();
+        if (status === null) accept(true);
+        else accept(false, status);
+      },
+    });
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
