@@ -48,7 +48,11 @@ describe('a websocket model provider end to end', function () {
       alice.accessToken,
     );
     bodies.push(JSON.stringify(sse.events));
-    return sse.events;
+    return {
+      events: sse.events,
+      conversationId: created.body.id as string,
+      messageId: sent.body.assistantMessage.id as string,
+    };
   };
 
   before(async () => {
@@ -108,7 +112,7 @@ describe('a websocket model provider end to end', function () {
     expect(created.body.fieldMap).to.deep.equal({ response: 'text', delta: 'chunk' });
     socketLlm.fields = { response: 'text', delta: 'chunk' };
 
-    const events = await answer('Hello house model');
+    const { events } = await answer('Hello house model');
     const end = events.at(-1)!;
     expect(end.event, JSON.stringify(end)).to.equal('chat:done');
     expect(end.data).to.include({
@@ -127,7 +131,7 @@ describe('a websocket model provider end to end', function () {
 
   it('while the service is down, the fallback (the built-in model) answers', async () => {
     await socketLlm.stop();
-    const events = await answer('Anyone home?');
+    const { events } = await answer('Anyone home?');
     const end = events.at(-1)!;
     expect(end.event, JSON.stringify(end)).to.equal('chat:done');
     expect(end.data).to.include({ status: 'complete', model: GROQ_MODEL });
@@ -135,6 +139,39 @@ describe('a websocket model provider end to end', function () {
     expect(asked).to.have.length(1);
     expect(asked[0]!.body.messages.at(-1)).to.deep.include({ role: 'user', content: 'Anyone home?' });
     await socketLlm.restart();
+  });
+
+  it('a drop after the first deltas ends the answer failed with its text kept; no fallback', async () => {
+    socketLlm.mode = 'drop-after-deltas';
+    const before = groqAnswers().length;
+    const { events, conversationId, messageId } = await answer('Tell me more');
+    socketLlm.mode = 'streamed';
+    const end = events.at(-1)!;
+    expect(end.event, JSON.stringify(end)).to.equal('chat:error');
+    expect(end.data.retryable).to.equal(true);
+    expect(groqAnswers()).to.have.length(before);
+    const messages = await call(alice, 'GET', `/conversations/${conversationId}/messages`);
+    expect(messages.body.items.find((item: { id: string }) => item.id === messageId)).to.include({
+      status: 'failed',
+      content: 'Socket answer ',
+    });
+  });
+
+  it('keeps a websocket provider on ws/wss URLs and without tools when it is changed', async () => {
+    const { items } = (await call(admin, 'GET', '/admin/providers')).body;
+    const id = items[0].id as string;
+    const refused = await call(admin, 'PATCH', `/admin/providers/${id}`, {
+      baseUrl: 'https://example.com/v1',
+      models: [{ id: 'house-7b', contextTokens: 8_000, supportsTools: true }],
+    });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.errors.map((error: { path: string }) => error.path)).to.have.members([
+      'body.baseUrl',
+      'body.models.0.supportsTools',
+    ]);
+    const after = await call(admin, 'GET', `/admin/providers/${id}`);
+    expect(after.body).to.include({ baseUrl: socketLlm.url, kind: 'websocket' });
+    expect(after.body.models[0].supportsTools).to.equal(false);
   });
 
   it('never shows the key in an API response or a log line', async () => {
