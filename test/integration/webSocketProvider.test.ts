@@ -155,6 +155,8 @@ describe('WebSocketProvider against the WebSocket LLM stub', () => {
 
   it('correlates concurrent answers on one connection by requestId', async () => {
     stub.tokensFor = (sent) => [`${sent.message}-a `, `${sent.message}-b`];
+    // All four held, then answered last first, their frames interleaved on the one socket.
+    stub.batch = 4;
     const { provider: llm } = provider();
     const answers = await Promise.all(
       ['one', 'two', 'three', 'four'].map((word) => collect(llm, word, { model: `m-${word}` })),

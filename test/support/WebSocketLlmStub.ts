@@ -29,6 +29,12 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
   mode: StubMode = 'streamed';
   /** Field names the stub answers with (ours → its own), to test a provider's fieldMap. */
   fields: Partial<Record<'response' | 'delta', string>> = {};
+  /**
+   * Holds requests until this many arrived, then answers them last first with their frames
+   * interleaved (a correlation test); null answers each at once.
+   */
+  batch: number | null = null;
+  private held: Array<{ socket: WebSocket; request: StubRequest }> = [];
   /** Answers the upgrade with this status instead (401: a wrong key); null accepts it. */
   refuseUpgrade: number | null = null;
   readonly requests: StubRequest[] = [];
@@ -91,7 +97,6 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
     const tokens = this.tokensFor(request);
     const send = (frame: object) => socket.send(JSON.stringify(frame));
     const delta = this.fields.delta ?? 'delta';
-    const response = this.fields.response ?? 'response';
     if (this.mode === 'slow') return;
     if (this.mode === 'drop-after-deltas') {
       for (const token of tokens.slice(0, 2)) send({ [delta]: token, metadata });
@@ -99,14 +104,39 @@ export class WebSocketLlmStub extends EventEmitter<StubEvents> {
       socket.send('', () => socket.terminate());
       return;
     }
-    if (this.mode === 'streamed') for (const token of tokens) send({ [delta]: token, metadata });
-    send({
-      [response]: tokens.join(''),
-      tokens_used: tokens.length,
-      model: request.model,
-      finish_reason: 'stop',
-      metadata,
-    });
+    if (this.batch !== null) {
+      this.held.push({ socket, request });
+      if (this.held.length < this.batch) return;
+      const held = this.held.splice(0).reverse();
+      const frames = held.map((entry) => this.framesFor(entry.request));
+      for (let index = 0; index < Math.max(...frames.map((list) => list.length)); index += 1)
+        held.forEach((entry, which) => {
+          const frame = frames[which]![index];
+          if (frame) entry.socket.send(JSON.stringify(frame));
+        });
+      return;
+    }
+    for (const frame of this.framesFor(request)) send(frame);
+  }
+
+  /** A streamed or whole answer's frames. */
+  private framesFor(request: StubRequest): object[] {
+    const metadata = { requestId: request.metadata.requestId };
+    const tokens = this.tokensFor(request);
+    const deltas =
+      this.mode === 'streamed'
+        ? tokens.map((token) => ({ [this.fields.delta ?? 'delta']: token, metadata }))
+        : [];
+    return [
+      ...deltas,
+      {
+        [this.fields.response ?? 'response']: tokens.join(''),
+        tokens_used: tokens.length,
+        model: request.model,
+        finish_reason: 'stop',
+        metadata,
+      },
+    ];
   }
 }
 
