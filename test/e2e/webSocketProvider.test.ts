@@ -127,6 +127,12 @@ describe('a websocket model provider end to end', function () {
     expect(sent.message).to.equal('Hello house model');
     expect(sent.metadata.messages.at(-1)).to.deep.equal({ role: 'user', content: 'Hello house model' });
     expect(groqAnswers()).to.have.length(0);
+
+    // A second answer rides the same connection: one upgrade per provider and worker process.
+    const again = await answer('And again');
+    expect(again.events.at(-1)!.event).to.equal('chat:done');
+    expect(socketLlm.requests).to.have.length(2);
+    expect(socketLlm.handshakes).to.have.length(1);
   });
 
   it('while the service is down, the fallback (the built-in model) answers', async () => {
