@@ -8,6 +8,7 @@ import { Migration20261201020000IvfOwnIndexes } from './Migration20261201020000I
 import { Migration20261201100000ToolCalls } from './Migration20261201100000ToolCalls.ts';
 import { Migration20261201110000ModelProviders } from './Migration20261201110000ModelProviders.ts';
 import { Migration20261201120000McpServers } from './Migration20261201120000McpServers.ts';
+import { Migration20261208000000WebSocketProviders } from './Migration20261208000000WebSocketProviders.ts';
 
 /** Every migration, oldest first. A new migration file is also added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201120000McpServers', class: Migration20261201120000McpServers },
   { name: 'Migration20261201110000ModelProviders', class: Migration20261201110000ModelProviders },
   { name: 'Migration20261201100000ToolCalls', class: Migration20261201100000ToolCalls },
+  { name: 'Migration20261208000000WebSocketProviders', class: Migration20261208000000WebSocketProviders },
 ];

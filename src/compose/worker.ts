@@ -81,6 +81,8 @@ export async function composeWorker(
   const settings = new SettingsCache(config);
   // Without a stand-in the catalog makes its own built-in clients (a fail-fast one for fallbacks).
   const models = new ModelCatalog({ config, secrets, builtIn: options.builtIn });
+  // WebSocket providers keep a connection open: closed with the other connections at the end.
+  runtime.shutdown.add('connections', 'model provider sockets', () => models.close());
   if (listen) {
     const subscriber = redis.create('pubsub', 'settings-subscriber');
     settings.listen(subscriber, config.redis.queuePrefix, logger);

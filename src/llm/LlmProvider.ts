@@ -47,7 +47,7 @@ export interface GenerationResult {
 }
 
 export interface LlmProvider {
-  readonly name: 'groq' | 'offline' | 'openai-compatible';
+  readonly name: 'groq' | 'offline' | 'openai-compatible' | 'websocket';
   /**
    * Set by the offline stand-in only (no model configured): what it writes is a placeholder, so
    * callers that want real text (titles) don't ask it.

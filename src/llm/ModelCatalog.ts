@@ -13,6 +13,8 @@ import { type ChainStep, FallbackChain } from './FallbackChain.ts';
 import type { LlmError, LlmProvider } from './LlmProvider.ts';
 import { OFFLINE_MODEL } from './OfflineProvider.ts';
 import { OpenAiCompatibleProvider } from './OpenAiCompatibleProvider.ts';
+import { WebSocketConnection } from './WebSocketConnection.ts';
+import { WebSocketProvider } from './WebSocketProvider.ts';
 
 /** The built-in provider's name (env-configured Groq, or the offline stand-in without a key). */
 export const BUILT_IN_PROVIDER = 'groq';
@@ -74,6 +76,8 @@ export class ModelCatalog {
   private readonly cache: ReadThroughCache<ModelProvider[]>;
   /** Clients per configured provider version and retry policy: made once, reused by every answer. */
   private readonly clients = new Map<string, LlmProvider>();
+  /** One WebSocket per websocket provider version, shared by its fail-fast and patient clients. */
+  private readonly sockets = new Map<string, WebSocketConnection>();
   private readonly builtIn: { patient: LlmProvider; failFast: LlmProvider };
 
   constructor(deps: {
@@ -234,15 +238,53 @@ export class ModelCatalog {
       // Clients of an older version of this provider (another URL or key) are of no more use.
       for (const old of this.clients.keys())
         if (old.startsWith(`${provider.id}:`) && !old.startsWith(version)) this.clients.delete(old);
-      client = new OpenAiCompatibleProvider({
-        baseURL: provider.baseUrl,
-        apiKey: this.apiKeyOf(provider),
-        timeoutMs: provider.timeoutMs,
-        maxRetries: failFast ? 0 : 2,
-      });
+      for (const [old, socket] of this.sockets)
+        if (old.startsWith(`${provider.id}:`) && old !== version) {
+          socket.close();
+          this.sockets.delete(old);
+        }
+      client =
+        provider.kind === 'websocket'
+          ? new WebSocketProvider({
+              connection: this.socketFor(provider, version),
+              timeoutMs: provider.timeoutMs,
+              fieldMap: provider.fieldMap,
+            })
+          : new OpenAiCompatibleProvider({
+              baseURL: provider.baseUrl,
+              apiKey: this.apiKeyOf(provider),
+              timeoutMs: provider.timeoutMs,
+              maxRetries: failFast ? 0 : 2,
+            });
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * The provider version's one connection. Connecting is retried (with backoff) twice: a model
+   * with a fallback after it waits ~0.6 s more before it falls back, which a restarting service
+   * is worth.
+   */
+  private socketFor(provider: ModelProvider, version: string): WebSocketConnection {
+    let socket = this.sockets.get(version);
+    if (!socket) {
+      socket = new WebSocketConnection({
+        url: provider.baseUrl,
+        apiKey: this.apiKeyOf(provider),
+        connectTimeoutMs: Math.min(provider.timeoutMs, 10_000),
+        connectRetries: 2,
+      });
+      this.sockets.set(version, socket);
+    }
+    return socket;
+  }
+
+  /** Closes the WebSocket providers' connections (the process is stopping). */
+  async close(): Promise<void> {
+    for (const socket of this.sockets.values()) socket.close();
+    this.sockets.clear();
+    this.clients.clear();
   }
 
   /** Every key Parley sends to a model service: none may come back through a tool. */

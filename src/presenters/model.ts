@@ -33,6 +33,7 @@ export const presentProvider = (provider: ModelProvider, targets: Set<string>) =
   baseUrl: provider.baseUrl,
   hasApiKey: provider.apiKeySealed != null,
   timeoutMs: provider.timeoutMs,
+  fieldMap: provider.fieldMap ?? null,
   readOnly: false,
   models: provider.models.map((model) => ({
     ...model,

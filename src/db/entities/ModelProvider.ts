@@ -1,7 +1,8 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn, idColumn, updatedAtColumn } from '../columns.ts';
 
-export const PROVIDER_KINDS = ['openai-compatible'] as const;
+/** `websocket`: a custom service speaking Parley's WebSocket protocol (src/llm/WebSocketProvider.ts). */
+export const PROVIDER_KINDS = ['openai-compatible', 'websocket'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** How a model's prompt is counted for its context budget (see src/llm/ModelCatalog.ts). */
@@ -42,6 +43,8 @@ export const ModelProviderSchema = defineEntity({
     apiKeySealed: p.text().nullable(),
     timeoutMs: p.integer().default(60_000),
     models: p.json<ProviderModel[]>(),
+    /** WebSocket providers: the server's names for the answer's fields (ours → theirs); null: ours. */
+    fieldMap: p.json<Partial<Record<string, string>>>().nullable(),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   },

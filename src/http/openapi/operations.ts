@@ -458,9 +458,9 @@ export const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/api/v1/admin/providers',
     tag: 'admin',
-    summary: 'Add an OpenAI-compatible provider and its models',
+    summary: 'Add an OpenAI-compatible or WebSocket provider and its models',
     description:
-      'The `apiKey` is write-only: stored encrypted, never returned (answers say `hasApiKey`). Its models become `name:modelId` in `GET /api/v1/models`; `fallbacks` name such ids, tried in order when a model fails before its first token (429, 5xx, timeout, connection).',
+      'The `apiKey` is write-only: stored encrypted, never returned (answers say `hasApiKey`). Its models become `name:modelId` in `GET /api/v1/models`; `fallbacks` name such ids, tried in order when a model fails before its first token (429, 5xx, timeout, connection). `kind: "websocket"`: a custom service speaking Parley’s WebSocket protocol (see docs/api.md); its `baseUrl` is ws:// or wss://, its models take no tools (`supportsTools: true` is refused with 400), and `fieldMap` renames the answer’s fields (`response`, `delta`, `tokens_used`, `model`, `finish_reason`) to the server’s names.',
     auth: 'admin',
     body: createProviderSchema,
     example: {
@@ -487,7 +487,7 @@ export const OPERATIONS: Operation[] = [
     method: 'patch',
     path: '/api/v1/admin/providers/{id}',
     tag: 'admin',
-    summary: 'Change a provider: name, URL, timeout, models (the whole list), or replace its key',
+    summary: 'Change a provider: name, URL, timeout, field map, models (the whole list), or replace its key',
     description:
       '`apiKey` replaces the key; `apiKey: null` removes it. Running workers pick the change up at once.',
     auth: 'admin',

@@ -11,12 +11,14 @@ import { publishSettingsChanged } from '../../../settings/SettingsCache.ts';
 import type { EdgeServices } from '../../EdgeServices.ts';
 import { authenticate } from '../../middleware/authenticate.ts';
 import { jsonBody } from '../../middleware/jsonBody.ts';
+import { validationFailed } from '../../problem.ts';
 import type { AppState } from '../../state.ts';
 import { parseBody, parseParams } from '../../validation.ts';
-import { createProviderSchema, providerParams, updateProviderSchema } from './providerSchema.ts';
+import { createProviderSchema, kindIssues, providerParams, updateProviderSchema } from './providerSchema.ts';
 
 /**
- * Model providers admins configure (OpenAI-compatible endpoints and their models) under
+ * Model providers admins configure (OpenAI-compatible endpoints, custom WebSocket services, and
+ * their models) under
  * /api/v1/admin/providers. The API key is write-only: sealed before it is stored, never
  * returned (`hasApiKey` says whether there is one). Every change is announced on the settings
  * channel, so running workers read the providers again (ModelCatalog).
@@ -89,6 +91,7 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
       baseUrl: input.baseUrl,
       apiKeySealed: input.apiKey ? secrets.seal(input.apiKey, apiKeySealContext(id)) : null,
       timeoutMs: input.timeoutMs,
+      fieldMap: input.fieldMap ?? null,
       models: input.models,
     });
     await flushUnique(() => em.flush());
@@ -110,6 +113,11 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
     const em = orm.em.fork();
     const provider = await em.findOne(ModelProvider, { id });
     if (!provider) throw notFound('provider');
+    const issues = kindIssues(provider.kind, input);
+    if (issues.length > 0)
+      throw validationFailed(
+        issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), message: issue.message })),
+      );
     // Only fallbacks the new list adds are checked: those a model had already stay (dangling
     // ones are shown in the listing, not refused), and other changes add none.
     if (input.models !== undefined)
@@ -120,6 +128,7 @@ export function providerRoutes(services: EdgeServices): Router<AppState> {
         stored: provider.models,
       });
     if (input.name !== undefined) provider.name = input.name;
+    if (input.fieldMap !== undefined) provider.fieldMap = input.fieldMap;
     if (input.baseUrl !== undefined) provider.baseUrl = input.baseUrl;
     if (input.timeoutMs !== undefined) provider.timeoutMs = input.timeoutMs;
     if (input.models !== undefined) provider.models = input.models;
