@@ -10,8 +10,6 @@ import { type ResumePoint, type StreamTarget, TokenPublisher } from '../relay/To
 
 /** The relay's parts as a process uses them: publishers of answers, notices, the replay reader. */
 export interface Relay {
-  /** The connection answers are published through (emitter and replay log on one, in order). */
-  redis: RedisClient;
   emitter: RealtimeEmitter;
   notify: Notifier;
   replay: ReplayReader;
@@ -35,7 +33,6 @@ export function createRelay(
   const { queuePrefix } = config.redis;
   const emitter = options.emitter ?? createRealtimeEmitter(redis, queuePrefix);
   return {
-    redis,
     emitter,
     notify: new Notifier(emitter),
     replay: new ReplayReader(options.read ?? redis, queuePrefix),
